@@ -1,0 +1,52 @@
+"""rayexec: the API of Dask's ``distributed`` on Ray clusters.
+
+>>> import rayexec as distributed           # one changed import
+>>> client = distributed.Client()            # doctest: +SKIP
+>>> client.submit(sum, [1, 2]).result()      # doctest: +SKIP
+3
+
+Importing rayexec does not import or start Ray; the names below load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS = {
+    "Client": "client",
+    "Executor": "client",
+    "Future": "future",
+    "wait": "waiting",
+    "as_completed": "waiting",
+    "ALL_COMPLETED": "waiting",
+    "FIRST_COMPLETED": "waiting",
+    "FIRST_EXCEPTION": "waiting",
+    "progress": "progress",
+    "futures_of": "progress",
+    "fire_and_forget": "functions",
+    "default_client": "defaults",
+    "get_client": "defaults",
+    "CancelledError": "errors",
+    "FutureCancelledError": "errors",
+    "TimeoutError": "errors",
+    "KilledWorker": "errors",
+    "FutureLostError": "errors",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rayexec' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -1,0 +1,465 @@
+"""Client: distributed's Client API, running on Ray tasks and Ray's object store.
+
+Each key the client holds has one :class:`~rayexec.state.TaskState`, kept in a
+weak-value table: Futures hold their state, the table only finds it again (for
+deduplicating pure calls), so when the last Future on a key goes the state and
+its ObjectRef go too and Ray frees the data.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+import weakref
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from dask.utils import funcname
+
+from . import cluster, data, defaults, placement, workers
+from .errors import FutureCancelledError
+from .execution import RemoteFunctions, Slot
+from .future import Future
+from .keys import data_key, map_keys, submit_key
+from .nesting import collect, replace
+from .state import CANCELLED, FINISHED, PENDING, TaskState, watch, watch_batch
+from .waiting import ALL_COMPLETED, FIRST_EXCEPTION, wait
+
+logger = logging.getLogger(__name__)
+
+_CONTAINERS = (list, tuple, dict, set, frozenset)
+_no_default = "__no_default__"
+# map packs at most this many elements into one Ray task, and keeps at least
+# this many tasks per CPU so that uneven elements still spread over the cluster.
+MAX_BATCH = 128
+TASKS_PER_CPU = 8
+
+
+class Client:
+    """Connect to a Ray cluster, or start one here, and run work on it.
+
+    ``Client()`` starts a local cluster (``n_workers``, ``threads_per_worker``
+    shape it); ``Client("host:port")``, ``"tcp://host:port"``, ``"ray://host:port"``
+    or ``"auto"`` connect to a running one.  The newest client is the default.
+
+    >>> from rayexec import Client
+    >>> client = Client(n_workers=2, threads_per_worker=1)  # doctest: +SKIP
+    >>> client.submit(lambda x: x + 1, 10).result()         # doctest: +SKIP
+    11
+    >>> client.close()                                       # doctest: +SKIP
+    """
+
+    def __init__(self, address=None, loop=None, timeout=_no_default, set_as_default=True,
+                 scheduler_file=None, security=None, asynchronous=False, name=None,
+                 heartbeat_interval=None, serializers=None, deserializers=None,
+                 extensions={}, direct_to_workers=None, connection_limit=512,  # noqa: B006
+                 **kwargs):
+        self.id = name or f"Client-{uuid.uuid4()}"
+        self.asynchronous = asynchronous
+        self.status = "connecting"
+        timeout = 30 if timeout in (_no_default, None) else float(timeout)
+        address = _cluster_address(address, scheduler_file)
+        self._connection = cluster.connect(address, timeout=timeout, **kwargs)
+        self._states: weakref.WeakValueDictionary[str, TaskState] = weakref.WeakValueDictionary()
+        self._lock = threading.RLock()
+        self._remote = RemoteFunctions()
+        self._generation = 0  # bumped by restart(): new tasks run in fresh worker processes
+        self._forgotten: set[TaskState] = set()  # fire_and_forget keeps these until done
+        self._callback_pool: ThreadPoolExecutor | None = None
+        self._cpus: int | None = None
+        self.status = "running"
+        if set_as_default:
+            defaults.set_default(self)
+
+    # -- lifecycle ----------------------------------------------------------------
+    @classmethod
+    def current(cls, allow_global: bool = True) -> Client:
+        """The current default client; ``ValueError`` if there is none."""
+        return defaults.default_client()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self, timeout=_no_default) -> None:
+        """Cancel this client's pending work, forget its data, and stop what it started."""
+        if self.status == "closed":
+            return
+        self.status = "closing"
+        with self._lock:
+            states = list(self._states.values())
+            self._states.clear()
+            self._forgotten.clear()
+        self._cancel_states(states, force=False)
+        defaults.forget(self)
+        if self._callback_pool is not None:
+            self._callback_pool.shutdown(wait=False)
+        self._connection.close()
+        self.status = "closed"
+
+    def _check_open(self) -> None:
+        if self.status != "running":
+            raise RuntimeError(f"{self.id} is {self.status}; create a new Client to submit work")
+
+    def address_matches(self, address: str) -> bool:
+        return cluster.normalize_address(address) == self._connection.address
+
+    # -- submitting work ----------------------------------------------------------------
+    def submit(self, func: Callable, *args, key=None, workers=None, resources=None,
+               retries=None, priority=0, fifo_timeout="100 ms", allow_other_workers=False,
+               actor=False, actors=False, pure=True, **kwargs) -> Future:
+        """Run ``func(*args, **kwargs)`` on the cluster; a Future for its result.
+
+        Futures among the arguments, also nested in lists/tuples/dicts, arrive
+        as their values.  A pure call (the default) is keyed by its inputs and
+        runs once however often it is submitted while its future is held.
+
+        >>> future = client.submit(pow, 2, 10)  # doctest: +SKIP
+        >>> future.result()                      # doctest: +SKIP
+        1024
+        """
+        self._check_open()
+        if not callable(func):
+            raise TypeError("First input to submit must be a callable function")
+        _refuse_actors(actor or actors)
+        if key is None:
+            key = submit_key(func, args, kwargs, pure)
+        options = placement.task_options(workers=workers, resources=resources,
+                                         allow_other_workers=allow_other_workers,
+                                         retries=retries)
+        with self._lock:
+            state = self._states.get(key)
+            if state is None:
+                state = self._launch_call(func, args, kwargs, key, options)
+        return Future(key, self, state)
+
+    def map(self, func: Callable, *iterables, key=None, workers=None, retries=None,
+            resources=None, priority=0, allow_other_workers=False, fifo_timeout="100 ms",
+            actor=False, actors=False, pure=True, batch_size=None, **kwargs) -> list[Future]:
+        """Run ``func`` on each element of the iterables; one Future per element.
+
+        Many small elements are packed into fewer Ray tasks (each element keeps
+        its own Future, status and error); ``batch_size`` sets how many per task,
+        ``batch_size=1`` turns packing off.
+
+        >>> futures = client.map(lambda x: x * 2, range(4))  # doctest: +SKIP
+        >>> client.gather(futures)                            # doctest: +SKIP
+        [0, 2, 4, 6]
+        """
+        self._check_open()
+        if not callable(func):
+            raise TypeError("First input to map must be a callable function")
+        _refuse_actors(actor or actors)
+        if any(isinstance(it, Iterator) for it in iterables):
+            raise TypeError("map takes sequences, not iterators: make a list first, "
+                            "or submit each element with Client.submit")
+        elements = list(zip(*iterables))
+        keys = map_keys(func, elements, kwargs, key=key, pure=pure)
+        options = placement.task_options(workers=workers, resources=resources,
+                                         allow_other_workers=allow_other_workers,
+                                         retries=retries)
+        batchable = not collect([elements, kwargs], Future)
+        size = self._batch_size(len(elements), batch_size) if batchable else 1
+        with self._lock:
+            states: dict[str, TaskState] = {}
+            new = []
+            for k, element in zip(keys, elements):
+                existing = self._states.get(k)
+                if existing is not None:
+                    states[k] = existing
+                elif k not in states:
+                    states[k] = None  # claimed by this call
+                    new.append((k, element))
+            for start in range(0, len(new), size):
+                chunk = new[start:start + size]
+                if len(chunk) == 1:
+                    (k, element), = chunk
+                    states[k] = self._launch_call(func, element, kwargs, k, options)
+                else:
+                    states.update(self._launch_batch(func, chunk, kwargs, options, retries))
+        return [Future(k, self, states[k]) for k in keys]
+
+    def _batch_size(self, n: int, requested: int | None) -> int:
+        if requested is not None:
+            if requested < 1:
+                raise ValueError(f"batch_size must be at least 1, got {requested}")
+            return int(requested)
+        if self._cpus is None:
+            self._cpus = max(1, sum(w.nthreads for w in workers.alive_workers()))
+        return max(1, min(MAX_BATCH, n // (TASKS_PER_CPU * self._cpus)))
+
+    def _launch_call(self, func, args, kwargs, key, options) -> TaskState:
+        layout, args, kwargs = self._prepare_arguments(args, kwargs)
+        remote = self._with_options(self._remote.call(func), options)
+        try:
+            value_ref, receipt_ref = remote.remote(layout, *args, **kwargs)
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise _serialisation_error(func, exc) from exc
+        state = TaskState(key, value_ref)
+        watch(state, receipt_ref)
+        self._states[key] = state
+        return state
+
+    def _launch_batch(self, func, chunk, kwargs, options, retries) -> dict[str, TaskState]:
+        # Application retries happen inside the batch, element by element;
+        # Ray's own retries still cover lost workers.
+        options = {k: v for k, v in options.items() if k != "retry_exceptions"}
+        options["num_returns"] = len(chunk) + 1
+        remote = self._with_options(self._remote.batch(func), options)
+        try:
+            refs = remote.remote(kwargs, [element for _, element in chunk], int(retries or 0))
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise _serialisation_error(func, exc) from exc
+        states = {k: TaskState(k, ref) for (k, _), ref in zip(chunk, refs)}
+        watch_batch(list(states.values()), refs[-1])
+        self._states.update(states)
+        return states
+
+    def _with_options(self, remote, options: dict):
+        if self._generation:
+            options = {**options, "runtime_env": {
+                "env_vars": {"RAYEXEC_GENERATION": str(self._generation)}}}
+        return remote.options(**options) if options else remote
+
+    def _prepare_arguments(self, args: tuple, kwargs: dict):
+        """Futures -> ObjectRefs: top-level ones for Ray to resolve, nested ones as slots."""
+        nested: list = []
+
+        def slot(future: Future) -> Slot:
+            nested.append(self._ref_of(future))
+            return Slot(len(nested) - 1)
+
+        def top(value):
+            if isinstance(value, Future):
+                return self._ref_of(value)
+            if isinstance(value, _CONTAINERS):
+                return replace(value, Future, slot)
+            return value
+
+        args = tuple(top(a) for a in args)
+        kwargs = {k: top(v) for k, v in kwargs.items()}
+        if not nested:
+            return None, args, kwargs
+        return len(args), args + tuple(nested), kwargs
+
+    def _ref_of(self, future: Future):
+        state = future._state
+        if state.status == CANCELLED or state.ref is None:
+            raise FutureCancelledError(state.key, "was cancelled or released; "
+                                                  "it cannot be used as an input")
+        if future.client.status == "closed":
+            raise RuntimeError(f"{future.key} belongs to a closed client")
+        return state.ref
+
+    # -- data in and out ----------------------------------------------------------------
+    def scatter(self, data, workers=None, broadcast=False, direct=None, hash=True,
+                timeout=_no_default, asynchronous=None):
+        """Put local data on the cluster; Futures in the same shape.
+
+        A list (or tuple, set) gives a list of Futures, a dict gives a dict of
+        Futures under the same keys, anything else one Future.  Numpy arrays go
+        into shared memory without copies.  ``broadcast`` is accepted: Ray copies
+        an object to each node that needs it.
+
+        >>> [a, b] = client.scatter([1, 2])  # doctest: +SKIP
+        >>> client.submit(sum, [a, b]).result()  # doctest: +SKIP
+        3
+        """
+        self._check_open()
+        if isinstance(data, Iterator):
+            raise TypeError("scatter takes a value, list or dict, not an iterator")
+        if isinstance(data, dict):
+            keys, values = list(data), list(data.values())
+        elif isinstance(data, (list, tuple, set, frozenset)):
+            values = list(data)
+            keys = [data_key(v, hash) for v in values]
+        else:
+            return self._scatter_one(data_key(data, hash), data)
+        futures = [self._scatter_one(k, v) for k, v in zip(keys, values)]
+        if isinstance(data, dict):
+            return dict(zip(keys, futures))
+        return futures if isinstance(data, list) else type(data)(futures)
+
+    def _scatter_one(self, key, value) -> Future:
+        with self._lock:
+            state = self._states.get(key)
+            if state is None:
+                state = TaskState(key, data.put(value), FINISHED, type(value).__name__)
+                self._states[key] = state
+        return Future(key, self, state)
+
+    def gather(self, futures, errors="raise", direct=None, asynchronous=None):
+        """The results of ``futures``, in the same container shape.
+
+        ``errors="raise"`` raises the first failure's own exception (as soon as
+        one fails); ``errors="skip"`` leaves failed futures out of lists and dicts.
+        Anything that is not a Future is returned as it is.
+
+        >>> client.gather({"a": client.submit(abs, -1), "b": [client.submit(abs, -2)]})
+        ... # doctest: +SKIP
+        {'a': 1, 'b': [2]}
+        """
+        if errors not in ("raise", "skip"):
+            raise ValueError(f"errors must be 'raise' or 'skip', got {errors!r}")
+        if isinstance(futures, Future):
+            return futures.result()
+        found = collect(futures, Future)
+        if not found:
+            return futures
+        wait(found, return_when=FIRST_EXCEPTION if errors == "raise" else ALL_COMPLETED)
+        if errors == "raise":
+            for future in found:
+                if future.status not in (FINISHED, PENDING):
+                    raise Future._error(future._state)
+            wait(found)  # every one finished or none failed: wait for the rest
+            for future in found:
+                if future.status != FINISHED:
+                    raise Future._error(future._state)
+        good = {id(f._state): f._state for f in found if f.status == FINISHED}
+        values = dict(zip(good, data.fetch(list(good.values()))))
+        if errors == "raise" or len(good) == len({id(f._state) for f in found}):
+            return replace(futures, Future, lambda f: values[id(f._state)])
+        return _drop_failed(futures, values)
+
+    # -- control ----------------------------------------------------------------
+    def cancel(self, futures, asynchronous=None, force=False, reason=None, msg=None) -> None:
+        """Cancel ``futures``: their status becomes ``cancelled``; running work stops
+        where Ray can stop it (``force=True`` kills the worker process)."""
+        states = {id(f._state): f._state for f in collect(futures, Future)}
+        self._cancel_states(list(states.values()), force=force)
+
+    @staticmethod
+    def _cancel_states(states, force: bool) -> None:
+        import ray
+
+        for state in states:
+            if state.status == PENDING and state.ref is not None:
+                try:
+                    ray.cancel(state.ref, force=force)
+                except Exception:  # already finished, or Ray is gone: nothing to stop
+                    pass
+            state.cancel()
+
+    def restart(self, timeout=_no_default, wait_for_workers=True) -> Client:
+        """Stop all work, drop all data; every held future becomes ``cancelled``.
+
+        New tasks run in fresh worker processes, so state a task left in a
+        worker's module globals is gone.  New work can be submitted at once.
+        """
+        self._check_open()
+        with self._lock:
+            states = list(self._states.values())
+            self._states.clear()
+            self._forgotten.clear()
+            self._generation += 1
+        self._cancel_states(states, force=True)
+        return self
+
+    def fire_and_forget(self, futures) -> None:
+        """Keep computing ``futures`` even when no handle on them is left."""
+        for future in collect(futures, Future):
+            state = future._state
+            if state.status == PENDING:
+                with self._lock:
+                    self._forgotten.add(state)
+                state.add_callback(self._remember_done)
+
+    def _remember_done(self, state: TaskState) -> None:
+        with self._lock:
+            self._forgotten.discard(state)
+
+    def _run_callback(self, fn, future: Future) -> None:
+        if self._callback_pool is None:
+            with self._lock:
+                if self._callback_pool is None:
+                    self._callback_pool = ThreadPoolExecutor(1, "rayexec-callbacks")
+
+        def run():
+            try:
+                fn(future)
+            except Exception:
+                logger.exception("done-callback %r of %s failed", fn, future.key)
+
+        self._callback_pool.submit(run)
+
+    def _state_of(self, key: str) -> TaskState:
+        state = self._states.get(key)
+        if state is None:
+            raise KeyError(f"this client holds no key {key!r}")
+        return state
+
+    # -- the cluster ----------------------------------------------------------------
+    def nthreads(self, workers=None, **kwargs) -> dict[str, int]:
+        """Threads (CPUs) per worker (Ray node), keyed by worker address."""
+        return {w.address: w.nthreads for w in self._workers(workers)}
+
+    ncores = nthreads
+
+    def scheduler_info(self, n_workers: int = 5, **kwargs) -> dict:
+        """The cluster as distributed describes it: ``workers``, ``n_workers``, ..."""
+        return workers.scheduler_info(self._connection.address)
+
+    def _workers(self, hints=None):
+        alive = workers.alive_workers()
+        return alive if hints is None else placement.match_workers(hints, alive)
+
+    @property
+    def dashboard_link(self) -> str | None:
+        """Ray's dashboard, when it runs."""
+        import ray
+
+        url = ray.get_runtime_context().dashboard_url if hasattr(
+            ray.get_runtime_context(), "dashboard_url") else None
+        return f"http://{url}" if url and not url.startswith("http") else url
+
+    def __repr__(self) -> str:
+        if self.status != "running":
+            return f"<Client: {self.status}>"
+        info = self.scheduler_info()
+        return (f"<Client: {info['address']!r} processes={info['n_workers']} "
+                f"threads={info['total_threads']}, memory={info['total_memory'] / 2**30:.2f} GiB>")
+
+
+Executor = Client
+
+
+def _cluster_address(address, scheduler_file):
+    if scheduler_file is not None:
+        import json
+
+        with open(scheduler_file) as f:
+            return json.load(f)["address"]
+    if address is not None and not isinstance(address, str):
+        # A cluster object (LocalCluster and friends) names its scheduler.
+        address = getattr(address, "scheduler_address", None) or getattr(address, "address")
+    return address
+
+
+def _refuse_actors(actor: bool) -> None:
+    if actor:
+        raise NotImplementedError("actors are not supported yet on rayexec; "
+                                  "use ray.remote classes directly")
+
+
+def _serialisation_error(func, exc: Exception) -> TypeError:
+    return TypeError(f"rayexec cannot serialise the arguments of {funcname(func)}() to send "
+                     f"them to the cluster: {type(exc).__name__}: {exc}")
+
+
+def _drop_failed(obj, values: dict):
+    """``obj`` with its futures replaced by values, failed ones left out of containers."""
+    if isinstance(obj, Future):
+        return values[id(obj._state)]
+    if isinstance(obj, dict):
+        return {k: _drop_failed(v, values) for k, v in obj.items()
+                if not (isinstance(v, Future) and id(v._state) not in values)}
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        kept = [_drop_failed(v, values) for v in obj
+                if not (isinstance(v, Future) and id(v._state) not in values)]
+        return type(obj)(kept) if not hasattr(obj, "_fields") else type(obj)(*kept)
+    return obj
+

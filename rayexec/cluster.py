@@ -1,0 +1,156 @@
+"""Getting a Ray cluster: connect to a running one, or start one on this machine.
+
+``Client()`` with no address starts a local cluster, as distributed's
+``LocalCluster`` does.  A distributed *worker* is a Ray *node*: ``n_workers=2,
+threads_per_worker=1`` starts two Ray nodes of one CPU each (on one machine,
+with ``ray.cluster_utils.Cluster``); otherwise one node with all the CPUs.
+
+Ray is one per process: when it is already initialised, a Client attaches to it
+and leaves it running when it closes.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_RAY_PORT = 6379
+
+
+@dataclass
+class Connection:
+    """A Ray connection and what this process must stop when done with it."""
+
+    address: str | None
+    owned: bool  # this process started Ray and shuts it down on close
+    local_cluster: Any = None  # a ray.cluster_utils.Cluster this process started
+    details: dict = field(default_factory=dict)
+
+    def close(self) -> None:
+        import ray
+
+        if not self.owned:
+            return
+        ray.shutdown()
+        if self.local_cluster is not None:
+            self.local_cluster.shutdown()
+
+
+def normalize_address(address: str) -> str:
+    """The address as ``ray.init`` takes it.
+
+    >>> normalize_address("tcp://127.0.0.1:8786")
+    '127.0.0.1:8786'
+    >>> normalize_address("ray://head:10001")
+    'ray://head:10001'
+    >>> normalize_address("10.0.0.5")
+    '10.0.0.5:6379'
+    """
+    if not isinstance(address, str) or not address:
+        raise TypeError(f"a cluster address must be a non-empty string, got {address!r}")
+    if address == "auto" or address.startswith("ray://"):
+        return address
+    if address.startswith("tcp://"):
+        address = address[len("tcp://"):]
+    if "://" in address:
+        raise ValueError(
+            f"unsupported address {address!r}: use 'host:port', 'tcp://host:port', "
+            "'ray://host:port' or 'auto'"
+        )
+    if ":" not in address:
+        address = f"{address}:{DEFAULT_RAY_PORT}"
+    return address
+
+
+def check_reachable(address: str, timeout: float) -> None:
+    """Fail fast, naming the address, when nothing listens there.
+
+    ``ray.init`` would otherwise retry for a long time before saying anything.
+    """
+    if address == "auto":
+        return
+    hostport = address[len("ray://"):] if address.startswith("ray://") else address
+    host, _, port = hostport.rpartition(":")
+    try:
+        port_number = int(port)
+    except ValueError:
+        raise ValueError(f"malformed cluster address {address!r}: port is not a number") from None
+    try:
+        with socket.create_connection((host, port_number), timeout=timeout):
+            pass
+    except OSError as exc:
+        raise OSError(
+            f"cannot reach a Ray cluster at {address!r} within {timeout} s: {exc}. "
+            "Is `ray start --head` running there?"
+        ) from exc
+
+
+def connect(address: str | None = None, *, timeout: float = 30, n_workers: int | None = None,
+            threads_per_worker: int | None = None, dashboard_address: Any = None,
+            object_store_memory: int | None = None, **ignored: Any) -> Connection:
+    """Connect to the cluster at ``address``, or start a local one."""
+    import ray
+
+    if ray.is_initialized():
+        _quiet()
+        if address is not None or n_workers is not None:
+            logger.info("Ray is already running in this process; using it as it is")
+        return Connection(address=None, owned=False)
+    if address is not None:
+        address = normalize_address(address)
+        check_reachable(address, timeout)
+        ray.init(address=address, **_quiet())
+        return Connection(address=address, owned=True)
+    return _start_local(n_workers, threads_per_worker, dashboard_address, object_store_memory)
+
+
+def _start_local(n_workers, threads_per_worker, dashboard_address, object_store_memory):
+    import ray
+
+    ncpus = os.cpu_count() or 1
+    dashboard = {"include_dashboard": dashboard_address is not None}
+    if dashboard_address is not None:
+        host, _, port = str(dashboard_address).rpartition(":")
+        dashboard.update(dashboard_host=host or "127.0.0.1", dashboard_port=int(port or 8265))
+    if object_store_memory is None:
+        object_store_memory = _default_object_store_memory()
+    if n_workers is None or n_workers <= 1:
+        num_cpus = threads_per_worker or ncpus
+        ray.init(num_cpus=num_cpus, object_store_memory=object_store_memory, **dashboard,
+                 **_quiet())
+        return Connection(address=None, owned=True)
+    from ray.cluster_utils import Cluster
+
+    per_node = threads_per_worker or max(1, ncpus // n_workers)
+    node_memory = object_store_memory // n_workers
+    cluster = Cluster(initialize_head=True, head_node_args={
+        "num_cpus": per_node, "object_store_memory": node_memory, **dashboard})
+    for _ in range(n_workers - 1):
+        cluster.add_node(num_cpus=per_node, object_store_memory=node_memory)
+    ray.init(address=cluster.address, **_quiet())
+    return Connection(address=cluster.address, owned=True, local_cluster=cluster)
+
+
+def _default_object_store_memory() -> int:
+    # Ray's default (30% of RAM) is right for a dedicated machine; on a laptop or
+    # a shared box a quarter, capped at 4 GiB, leaves room for the work itself,
+    # and is enough for arrays of hundreds of MB.
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 2 * 2**30
+    return int(min(total // 4, 4 * 2**30))
+
+
+def _quiet() -> dict:
+    warnings.filterwarnings("ignore", module="ray")
+    # A failed task's value is reported on its future; Ray would also log it as
+    # "unhandled" when the future is dropped unread, which is noise here.
+    os.environ.setdefault("RAY_IGNORE_UNHANDLED_ERRORS", "1")
+    return {"logging_level": logging.WARNING, "configure_logging": True}

@@ -1,0 +1,68 @@
+"""Which client is the default: the newest one created with ``set_as_default=True``."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .client import Client
+
+_lock = threading.Lock()
+_clients: list[Client] = []  # defaults, oldest first; the last is current
+
+
+def set_default(client: Client) -> None:
+    with _lock:
+        if client in _clients:
+            _clients.remove(client)
+        _clients.append(client)
+
+
+def forget(client: Client) -> None:
+    """``client`` closed: the previous default (if any) becomes current again."""
+    with _lock:
+        if client in _clients:
+            _clients.remove(client)
+
+
+def current_client() -> Client | None:
+    with _lock:
+        return _clients[-1] if _clients else None
+
+
+def default_client(c: Client | None = None) -> Client:
+    """The client to use when none is given: ``c`` if given, else the current default.
+
+    Raises ``ValueError`` when there is none, as distributed does.
+
+    >>> from rayexec import Client, default_client
+    >>> client = Client()             # doctest: +SKIP
+    >>> default_client() is client    # doctest: +SKIP
+    True
+    """
+    if c is not None:
+        return c
+    client = current_client()
+    if client is None:
+        raise ValueError(
+            "No clients found\n"
+            "Start a client and point it to the scheduler address\n"
+            "  from rayexec import Client\n"
+            "  client = Client('ip-addr-of-scheduler:6379')\n"
+        )
+    return client
+
+
+def get_client(address: str | None = None, timeout=None, resolve_address: bool = True) -> Client:
+    """The current client, here or inside a task; one is created if there is none.
+
+    >>> from rayexec import get_client
+    >>> client = get_client()         # doctest: +SKIP
+    """
+    client = current_client()
+    if client is not None and (address is None or client.address_matches(address)):
+        return client
+    from .client import Client
+
+    return Client(address, timeout=timeout or 30)

@@ -1,0 +1,117 @@
+"""Errors: the exception types users catch, and carrying a task's own exception home.
+
+A task's exception travels from the Ray worker to the client inside Ray's
+``RayTaskError``.  The user wants *their* exception back -- a
+``ZeroDivisionError`` stays one -- with a traceback that points at their own
+source line.  Python tracebacks do not pickle, so the worker side records the
+frames with :mod:`tblib` as a plain attribute of the exception
+(:func:`record_traceback`) and the client side turns them back into a real
+traceback object (:func:`user_exception`).
+"""
+
+from __future__ import annotations
+
+import builtins
+import concurrent.futures
+
+from tblib import Traceback
+
+# distributed exports the stdlib classes under these names; users catch them from
+# either place, so they must be the very same classes.
+CancelledError = concurrent.futures.CancelledError
+TimeoutError = builtins.TimeoutError
+
+_TRACEBACK_ATTR = "_rayexec_traceback"
+
+
+class FutureCancelledError(CancelledError):
+    """The future was cancelled (by ``cancel``, ``restart`` or ``close``).
+
+    >>> issubclass(FutureCancelledError, concurrent.futures.CancelledError)
+    True
+    """
+
+    def __init__(self, key: str, reason: str = "cancelled"):
+        self.key = key
+        self.reason = reason
+        super().__init__(f"{key} {reason}")
+
+
+class FutureLostError(RuntimeError):
+    """The data behind a finished future is gone from the cluster and cannot be rebuilt."""
+
+
+class KilledWorker(RuntimeError):
+    """A task's worker process died while running it, more often than retries allowed."""
+
+
+class RemoteFailure:
+    """The failure of one element of a batched ``map`` task.
+
+    A Ray task that runs several ``map`` elements returns one object per element.
+    An element that raised cannot raise through Ray without failing its siblings,
+    so its slot holds this marker instead.  It never reaches user code: the client
+    turns it into the future's error, and a task that receives it as an argument
+    raises the original exception (see ``rayexec.execution``).
+    """
+
+    __slots__ = ("exception",)
+
+    def __init__(self, exception: BaseException):
+        self.exception = exception
+
+    def __reduce__(self):
+        return (RemoteFailure, (self.exception,))
+
+
+def record_traceback(exc: BaseException, skip_frames: int = 1) -> BaseException:
+    """Attach ``exc``'s traceback as picklable data, leaving out rayexec's own frames.
+
+    Only the first recording counts: an exception re-raised by a dependent task
+    keeps the frames of the task where it really happened.
+    """
+    if getattr(exc, _TRACEBACK_ATTR, None) is None:
+        tb = exc.__traceback__
+        for _ in range(skip_frames):
+            if tb is not None and tb.tb_next is not None:
+                tb = tb.tb_next
+        try:
+            setattr(exc, _TRACEBACK_ATTR, Traceback(tb).as_dict() if tb else None)
+        except (AttributeError, TypeError):  # exceptions with __slots__ cannot carry it
+            pass
+    return exc
+
+
+def remote_traceback(exc: BaseException):
+    """The traceback object recorded in the worker for ``exc``, or None."""
+    data = getattr(exc, _TRACEBACK_ATTR, None)
+    if data is None:
+        return None
+    return Traceback.from_dict(data).as_traceback()
+
+
+def user_exception(error: BaseException) -> BaseException:
+    """The exception the user's code raised, given what Ray reported.
+
+    Unwraps ``RayTaskError`` to its cause with the remote traceback attached, and
+    maps Ray's own failure kinds onto the names ``distributed`` users know.
+    """
+    from ray import exceptions as rx  # Ray is imported only once errors occur
+
+    if isinstance(error, RemoteFailure):
+        error = error.exception
+    if isinstance(error, (rx.TaskCancelledError,)):
+        return CancelledError(str(error))
+    if isinstance(error, (rx.WorkerCrashedError, rx.NodeDiedError)):
+        return KilledWorker(f"the worker running this task died: {error}")
+    if isinstance(error, rx.ObjectLostError):
+        return FutureLostError(f"the result is lost from the cluster: {error}")
+    if isinstance(error, rx.RayTaskError):
+        cause = error.cause
+        if cause is None or isinstance(cause, rx.RayTaskError):
+            return error
+        error = cause
+    tb = remote_traceback(error)
+    if tb is not None:
+        error = error.with_traceback(tb)
+    return error

@@ -1,0 +1,151 @@
+"""Future: a handle to a remote result, as ``distributed.Future``.
+
+Several Futures may share one key (and its :class:`~rayexec.state.TaskState`);
+the data lives while any of them does.  When the last goes, the state and its
+ObjectRef go with it and Ray frees the object.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import TYPE_CHECKING, Any
+
+from . import data
+from .errors import FutureCancelledError, TimeoutError
+from .state import CANCELLED, ERROR, FINISHED, LOST, TaskState
+
+if TYPE_CHECKING:
+    from .client import Client
+
+
+class Future:
+    """A remotely running computation, or its result.
+
+    Made by :meth:`Client.submit`, :meth:`Client.map` and :meth:`Client.scatter`;
+    ``Future(key, client)`` gives another handle on a key the client holds.
+
+    >>> from rayexec import Client
+    >>> client = Client()                       # doctest: +SKIP
+    >>> future = client.submit(sum, [1, 2, 3])  # doctest: +SKIP
+    >>> future.result()                         # doctest: +SKIP
+    6
+    """
+
+    __slots__ = ("_state", "client", "__weakref__")
+
+    def __init__(self, key: str, client: Client | None = None, state: TaskState | None = None):
+        if client is None:
+            from .defaults import default_client
+
+            client = default_client()
+        if state is None:
+            state = client._state_of(key)
+        self._state = state
+        self.client = client
+
+    # -- what it is -------------------------------------------------------------
+    @property
+    def key(self) -> str:
+        return self._state.key
+
+    @property
+    def status(self) -> str:
+        """``pending``, ``finished``, ``error``, ``cancelled`` or ``lost``."""
+        return self._state.status
+
+    @property
+    def type(self) -> str | None:
+        """The type name of the result, once finished."""
+        return self._state.type_name
+
+    def done(self) -> bool:
+        """Whether the computation has ended (finished, failed, cancelled or lost)."""
+        return self._state.done()
+
+    def cancelled(self) -> bool:
+        return self._state.status == CANCELLED
+
+    # -- waiting and results ---------------------------------------------------
+    def _wait(self, timeout: float | None) -> TaskState:
+        state = self._state
+        if not state.done():
+            event = threading.Event()
+            state.add_callback(lambda _: event.set())
+            if not event.wait(timeout):
+                raise TimeoutError(f"{state.key} did not finish within {timeout} s")
+        return state
+
+    def result(self, timeout: float | None = None) -> Any:
+        """The result; raises the task's own exception if it failed.
+
+        ``timeout`` (seconds) raises ``TimeoutError`` if the result is not ready
+        by then; a cancelled future raises ``CancelledError``.
+        """
+        state = self._wait(timeout)
+        if state.status == FINISHED:
+            return data.fetch_one(state)
+        raise self._error(state)
+
+    def exception(self, timeout: float | None = None) -> BaseException | None:
+        """The exception the task raised, or None if it succeeded."""
+        state = self._wait(timeout)
+        if state.status == CANCELLED:
+            raise self._error(state)
+        return state.exception
+
+    def traceback(self, timeout: float | None = None):
+        """The traceback of the task's exception, from the worker; None on success.
+
+        >>> import traceback
+        >>> traceback.format_tb(future.traceback())  # doctest: +SKIP
+        ['  File "script.py", line 2, in div\\n    return x / y\\n']
+        """
+        state = self._wait(timeout)
+        return state.traceback if state.status in (ERROR, LOST) else None
+
+    @staticmethod
+    def _error(state: TaskState) -> BaseException:
+        if state.status == CANCELLED:
+            return FutureCancelledError(state.key)
+        return state.exception.with_traceback(state.traceback)
+
+    # -- control ----------------------------------------------------------------
+    def cancel(self, **kwargs) -> None:
+        """Cancel the computation; see :meth:`Client.cancel`."""
+        self.client.cancel([self], **kwargs)
+
+    def release(self) -> None:
+        """Give up this handle; the data is freed when no handle on the key is left."""
+        self._state = TaskState(self._state.key, status=CANCELLED)
+
+    def add_done_callback(self, fn) -> None:
+        """Call ``fn(future)`` on a background thread once the future is done."""
+        client = self.client
+        self._state.add_callback(lambda _: client._run_callback(fn, self))
+
+    def __await__(self):
+        return self._async_result().__await__()
+
+    async def _async_result(self):
+        state = self._state
+        if not state.done():
+            loop = asyncio.get_running_loop()
+            done = loop.create_future()
+
+            def wake(_):
+                loop.call_soon_threadsafe(lambda: done.done() or done.set_result(None))
+
+            state.add_callback(wake)
+            await done
+        return self.result()
+
+    # -- dask and display -----------------------------------------------------
+    def __dask_tokenize__(self):
+        return (type(self).__name__, self.key)
+
+    def __repr__(self) -> str:
+        state = self._state
+        if state.status == FINISHED and state.type_name:
+            return f"<Future: {state.status}, type: {state.type_name}, key: {state.key}>"
+        return f"<Future: {state.status}, key: {state.key}>"

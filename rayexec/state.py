@@ -1,0 +1,143 @@
+"""The state of one key: an explicit state machine shared by every Future on that key.
+
+``pending`` -> ``finished`` | ``error`` | ``cancelled`` | ``lost``; and any state ->
+``cancelled`` (``cancel``, ``restart``, ``close``).  One lock guards every
+transition; callbacks run after it is released, and a failing callback is
+logged, never raised into the thread that completed the task.
+
+Completion comes from Ray, not from polling: each task's small receipt object is
+watched with ``ObjectRef.future()``, whose callback moves the state on.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+from .errors import RemoteFailure, remote_traceback, user_exception
+
+logger = logging.getLogger(__name__)
+
+PENDING = "pending"
+FINISHED = "finished"
+ERROR = "error"
+CANCELLED = "cancelled"
+LOST = "lost"
+
+# One lock for all states: transitions are a few attribute writes, and a lock
+# per key would cost memory on every one of a million futures.
+_lock = threading.Lock()
+
+
+class TaskState:
+    """Where a key's result lives and what became of it."""
+
+    __slots__ = ("key", "ref", "status", "exception", "traceback", "type_name", "_callbacks",
+                 "__weakref__")
+
+    def __init__(self, key: str, ref: Any = None, status: str = PENDING,
+                 type_name: str | None = None):
+        self.key = key
+        self.ref = ref  # the ObjectRef of the value; dropped when the data is released
+        self.status = status
+        self.exception: BaseException | None = None
+        self.traceback = None
+        self.type_name = type_name
+        self._callbacks: list | None = None
+
+    def done(self) -> bool:
+        return self.status != PENDING
+
+    def add_callback(self, fn: Callable[[TaskState], Any]) -> None:
+        """Call ``fn(state)`` once the state is no longer pending (now, if it is not)."""
+        with _lock:
+            if self.status == PENDING:
+                if self._callbacks is None:
+                    self._callbacks = []
+                self._callbacks.append(fn)
+                return
+        _run_callback(fn, self)
+
+    def remove_callback(self, fn) -> None:
+        with _lock:
+            if self._callbacks and fn in self._callbacks:
+                self._callbacks.remove(fn)
+
+    def finish(self, type_name: str | None) -> None:
+        self._settle(FINISHED, type_name=type_name)
+
+    def fail(self, error: BaseException) -> None:
+        exc = user_exception(error)
+        self._settle(ERROR, exception=exc, traceback=remote_traceback(exc) or exc.__traceback__)
+
+    def cancel(self, reason: str = "cancelled") -> None:
+        """Cancel from any state; the data is released."""
+        self._settle(CANCELLED, any_state=True)
+        self.ref = None
+
+    def lose(self, error: BaseException) -> None:
+        self._settle(LOST, exception=user_exception(error), any_state=True)
+
+    def _settle(self, status, exception=None, traceback=None, type_name=None, any_state=False):
+        with _lock:
+            if self.status == CANCELLED or (self.status != PENDING and not any_state):
+                return
+            self.status = status
+            self.exception = exception
+            self.traceback = traceback
+            if type_name is not None:
+                self.type_name = type_name
+            callbacks, self._callbacks = self._callbacks, None
+        for fn in callbacks or ():
+            _run_callback(fn, self)
+
+
+def _run_callback(fn, state):
+    try:
+        fn(state)
+    except Exception:
+        logger.exception("callback %r on %s failed", fn, state.key)
+
+
+def watch(state: TaskState, receipt_ref) -> None:
+    """Settle ``state`` when the task behind ``receipt_ref`` ends."""
+    state_ref = weakref.ref(state)
+
+    def on_receipt(receipt_future):
+        state = state_ref()
+        if state is not None:
+            _settle_from_receipt(state, receipt_future)
+
+    receipt_ref.future().add_done_callback(on_receipt)
+
+
+def watch_batch(states: list[TaskState], receipt_ref) -> None:
+    """Settle each of ``states`` from the shared receipt of one batched task."""
+    state_refs = [weakref.ref(s) for s in states]
+
+    def on_receipt(receipt_future):
+        error = receipt_future.exception()
+        receipts = None if error is not None else receipt_future.result()
+        for i, state_ref in enumerate(state_refs):
+            state = state_ref()
+            if state is None:
+                continue
+            if error is not None:
+                state.fail(error)
+            elif isinstance(receipts[i], RemoteFailure):
+                state.fail(receipts[i])
+            else:
+                state.finish(receipts[i])
+
+    receipt_ref.future().add_done_callback(on_receipt)
+
+
+def _settle_from_receipt(state, receipt_future):
+    error = receipt_future.exception()
+    if error is None:
+        state.finish(receipt_future.result())
+    else:
+        state.fail(error)

@@ -1,0 +1,206 @@
+"""Waiting on many futures: ``wait`` and ``as_completed``.
+
+Both install a callback on each pending future and block once on a condition:
+no polling, whatever the number of futures.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from .errors import TimeoutError
+from .future import Future
+from .nesting import collect
+from .state import ERROR
+
+ALL_COMPLETED = "ALL_COMPLETED"
+FIRST_COMPLETED = "FIRST_COMPLETED"
+FIRST_EXCEPTION = "FIRST_EXCEPTION"
+
+
+class DoneAndNotDoneFutures(NamedTuple):
+    done: set
+    not_done: set
+
+
+def _as_future_list(fs) -> list[Future]:
+    if isinstance(fs, Future):
+        return [fs]
+    futures = collect(list(fs) if not isinstance(fs, (list, tuple, set, dict)) else fs, Future)
+    return list(dict.fromkeys(futures))
+
+
+def wait(fs, timeout: float | None = None, return_when: str = ALL_COMPLETED
+         ) -> DoneAndNotDoneFutures:
+    """Block until the futures are done: ``(done, not_done)`` sets.
+
+    ``return_when`` is ``ALL_COMPLETED``, ``FIRST_COMPLETED`` or
+    ``FIRST_EXCEPTION``.  Failed futures count as done; nothing is raised for
+    them.  Raises ``TimeoutError`` if the condition is not met within
+    ``timeout`` seconds.
+
+    >>> from rayexec import wait
+    >>> done, not_done = wait(client.map(inc, range(3)))  # doctest: +SKIP
+    >>> len(done), len(not_done)                          # doctest: +SKIP
+    (3, 0)
+    """
+    if return_when not in (ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION):
+        raise ValueError(f"unknown return_when={return_when!r}")
+    futures = _as_future_list(fs)
+    condition = threading.Condition()
+    pending = [f for f in futures if not f.done()]
+    counts = {"left": len(pending), "failed": any(f.status == ERROR for f in futures)}
+
+    def satisfied() -> bool:
+        if counts["left"] == 0:
+            return True
+        if return_when == FIRST_COMPLETED:
+            return counts["left"] < len(pending) or len(pending) < len(futures)
+        if return_when == FIRST_EXCEPTION:
+            return counts["failed"]
+        return False
+
+    def on_done(state):
+        with condition:
+            counts["left"] -= 1
+            counts["failed"] = counts["failed"] or state.status == ERROR
+            condition.notify_all()
+
+    callbacks = []
+    for future in pending:
+        callbacks.append((future._state, on_done))
+        future._state.add_callback(on_done)
+    try:
+        with condition:
+            if not condition.wait_for(satisfied, timeout):
+                raise TimeoutError(f"wait: {counts['left']} of {len(futures)} futures "
+                                   f"not done after {timeout} s")
+    finally:
+        for state, fn in callbacks:
+            state.remove_callback(fn)
+    done = {f for f in futures if f.done()}
+    return DoneAndNotDoneFutures(done, set(futures) - done)
+
+
+class as_completed:
+    """Iterate over futures in the order they complete.
+
+    ``with_results=True`` yields ``(future, result)``; then a failed future
+    raises its exception (``raise_errors=True``) or yields its
+    ``(type, exception, traceback)``.  More futures can be added while
+    iterating with :meth:`add` / :meth:`update`.
+
+    >>> from rayexec import as_completed
+    >>> for future in as_completed(client.map(inc, range(3))):  # doctest: +SKIP
+    ...     print(future.result())
+    """
+
+    def __init__(self, futures: Iterable[Future] | None = None, loop=None,
+                 with_results: bool = False, raise_errors: bool = True, *,
+                 timeout: float | None = None):
+        self.with_results = with_results
+        self.raise_errors = raise_errors
+        self._deadline = None if timeout is None else time.monotonic() + timeout
+        self._timeout = timeout
+        self._condition = threading.Condition()
+        self._ready: deque[Future] = deque()
+        self._pending: dict[int, Future] = {}
+        if futures:
+            self.update(futures)
+
+    def add(self, future: Future) -> None:
+        """Add one more future to wait for."""
+        if not isinstance(future, Future):
+            raise TypeError(f"as_completed takes Futures, got {type(future).__name__}")
+        with self._condition:
+            self._pending[id(future)] = future
+
+        def on_done(_state, future=future):
+            with self._condition:
+                if self._pending.pop(id(future), None) is not None:
+                    self._ready.append(future)
+                    self._condition.notify_all()
+
+        future._state.add_callback(on_done)
+
+    def update(self, futures: Iterable[Future]) -> None:
+        """Add several futures."""
+        for future in futures:
+            self.add(future)
+
+    def count(self) -> int:
+        """How many futures are pending or ready and not yet yielded."""
+        with self._condition:
+            return len(self._pending) + len(self._ready)
+
+    def is_empty(self) -> bool:
+        return self.count() == 0
+
+    def has_ready(self) -> bool:
+        with self._condition:
+            return bool(self._ready)
+
+    def clear(self) -> None:
+        """Forget every future not yet yielded."""
+        with self._condition:
+            self._pending.clear()
+            self._ready.clear()
+
+    def _take(self, all_ready: bool) -> list[Future]:
+        with self._condition:
+            while not self._ready:
+                if not self._pending:
+                    raise StopIteration
+                remaining = None
+                if self._deadline is not None:
+                    remaining = self._deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise TimeoutError(f"as_completed: {len(self._pending)} futures "
+                                           f"not done after {self._timeout} s")
+                self._condition.wait(remaining)
+            if all_ready:
+                taken = list(self._ready)
+                self._ready.clear()
+                return taken
+            return [self._ready.popleft()]
+
+    def _item(self, future: Future):
+        if not self.with_results:
+            return future
+        try:
+            return future, future.result()
+        except Exception:
+            if self.raise_errors:
+                raise
+            return future, sys.exc_info()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return self._item(self._take(all_ready=False)[0])
+
+    def batches(self):
+        """Yield lists of all the futures ready at once (at least one each time)."""
+        while True:
+            try:
+                ready = self._take(all_ready=True)
+            except StopIteration:
+                return
+            yield [self._item(f) for f in ready]
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self):
+        import asyncio
+
+        try:
+            return await asyncio.to_thread(self.__next__)
+        except StopIteration:
+            raise StopAsyncIteration from None
