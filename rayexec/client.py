@@ -19,6 +19,9 @@ from typing import Any
 from dask.utils import funcname
 
 from . import cluster, data, defaults, placement, workers
+from .dask_methods import DaskMethods
+from .dataset_methods import DatasetMethods
+from .worker_methods import WorkerMethods
 from .errors import FutureCancelledError
 from .execution import RemoteFunctions, Slot
 from .future import Future
@@ -37,8 +40,11 @@ MAX_BATCH = 128
 TASKS_PER_CPU = 8
 
 
-class Client:
+class Client(DaskMethods, DatasetMethods, WorkerMethods):
     """Connect to a Ray cluster, or start one here, and run work on it.
+
+    The methods for dask collections, shared datasets and workers live in the
+    mixins named in the class line, one module each.
 
     ``Client()`` starts a local cluster (``n_workers``, ``threads_per_worker``
     shape it); ``Client("host:port")``, ``"tcp://host:port"``, ``"ray://host:port"``
@@ -72,6 +78,7 @@ class Client:
         self.status = "running"
         if set_as_default:
             defaults.set_default(self)
+            self._activate_dask()
 
     # -- lifecycle ----------------------------------------------------------------
     @classmethod
@@ -96,6 +103,7 @@ class Client:
             self._forgotten.clear()
         self._cancel_states(states, force=False)
         defaults.forget(self)
+        self._deactivate_dask()
         if self._callback_pool is not None:
             self._callback_pool.shutdown(wait=False)
         self._connection.close()
@@ -391,30 +399,6 @@ class Client:
         if state is None:
             raise KeyError(f"this client holds no key {key!r}")
         return state
-
-    # -- the cluster ----------------------------------------------------------------
-    def nthreads(self, workers=None, **kwargs) -> dict[str, int]:
-        """Threads (CPUs) per worker (Ray node), keyed by worker address."""
-        return {w.address: w.nthreads for w in self._workers(workers)}
-
-    ncores = nthreads
-
-    def scheduler_info(self, n_workers: int = 5, **kwargs) -> dict:
-        """The cluster as distributed describes it: ``workers``, ``n_workers``, ..."""
-        return workers.scheduler_info(self._connection.address)
-
-    def _workers(self, hints=None):
-        alive = workers.alive_workers()
-        return alive if hints is None else placement.match_workers(hints, alive)
-
-    @property
-    def dashboard_link(self) -> str | None:
-        """Ray's dashboard, when it runs."""
-        import ray
-
-        url = ray.get_runtime_context().dashboard_url if hasattr(
-            ray.get_runtime_context(), "dashboard_url") else None
-        return f"http://{url}" if url and not url.startswith("http") else url
 
     def __repr__(self) -> str:
         if self.status != "running":

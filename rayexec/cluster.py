@@ -15,7 +15,7 @@ import logging
 import os
 import socket
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ class Connection:
     address: str | None
     owned: bool  # this process started Ray and shuts it down on close
     local_cluster: Any = None  # a ray.cluster_utils.Cluster this process started
-    details: dict = field(default_factory=dict)
+    dashboard_url: str | None = None
 
     def close(self) -> None:
         import ray
@@ -105,8 +105,8 @@ def connect(address: str | None = None, *, timeout: float = 30, n_workers: int |
     if address is not None:
         address = normalize_address(address)
         check_reachable(address, timeout)
-        ray.init(address=address, **_quiet())
-        return Connection(address=address, owned=True)
+        context = ray.init(address=address, **_quiet())
+        return Connection(address=address, owned=True, dashboard_url=context.dashboard_url)
     return _start_local(n_workers, threads_per_worker, dashboard_address, object_store_memory)
 
 
@@ -122,9 +122,10 @@ def _start_local(n_workers, threads_per_worker, dashboard_address, object_store_
         object_store_memory = _default_object_store_memory()
     if n_workers is None or n_workers <= 1:
         num_cpus = threads_per_worker or ncpus
-        ray.init(num_cpus=num_cpus, object_store_memory=object_store_memory, **dashboard,
-                 **_quiet())
-        return Connection(address=None, owned=True)
+        context = ray.init(num_cpus=num_cpus, object_store_memory=object_store_memory,
+                           **dashboard, **_quiet())
+        return Connection(address=context.address_info["gcs_address"], owned=True,
+                          dashboard_url=context.dashboard_url)
     from ray.cluster_utils import Cluster
 
     per_node = threads_per_worker or max(1, ncpus // n_workers)
@@ -133,8 +134,9 @@ def _start_local(n_workers, threads_per_worker, dashboard_address, object_store_
         "num_cpus": per_node, "object_store_memory": node_memory, **dashboard})
     for _ in range(n_workers - 1):
         cluster.add_node(num_cpus=per_node, object_store_memory=node_memory)
-    ray.init(address=cluster.address, **_quiet())
-    return Connection(address=cluster.address, owned=True, local_cluster=cluster)
+    context = ray.init(address=cluster.address, **_quiet())
+    return Connection(address=cluster.address, owned=True, local_cluster=cluster,
+                      dashboard_url=context.dashboard_url)
 
 
 def _default_object_store_memory() -> int:

@@ -1,0 +1,27 @@
+"""The ``rayexec`` command: ``python -m rayexec demo`` and the cluster commands."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# subcommand -> (module, help); each module has ``add_arguments(parser)`` and ``main(args)``
+COMMANDS = {
+    "demo": ("rayexec.demo", "walk through the futures API on an embedded local Ray"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="rayexec", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (module_name, help_text) in COMMANDS.items():
+        module = importlib.import_module(module_name)
+        module.add_arguments(sub.add_parser(name, help=help_text, description=help_text))
+    args = parser.parse_args(argv)
+    module = importlib.import_module(COMMANDS[args.command][0])
+    return module.main(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

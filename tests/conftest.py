@@ -1,0 +1,47 @@
+"""One Ray for the whole test session: two nodes of one CPU each, like distributed's
+LocalCluster on a 2-core machine (2 workers x 1 thread).  The second node also
+has a custom resource, ``special: 1``, for placement tests.
+
+Tests that need a cluster of another shape start it in a subprocess (Ray is one
+per process) and stop it themselves.
+"""
+
+import os
+import sys
+
+import pytest
+
+SCRIPTS = os.path.join(os.path.dirname(__file__), "scripts")
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    import ray
+    from ray.cluster_utils import Cluster
+
+    cluster = Cluster(initialize_head=True, head_node_args={
+        "num_cpus": 1, "object_store_memory": 400 * 2**20, "include_dashboard": False})
+    cluster.add_node(num_cpus=1, object_store_memory=400 * 2**20, resources={"special": 1})
+    ray.init(address=cluster.address, logging_level="WARNING")
+    cluster.wait_for_nodes()
+    yield cluster
+    ray.shutdown()
+    cluster.shutdown()
+
+
+@pytest.fixture
+def client(ray_cluster):
+    """A rayexec Client on the session's Ray; closed (its work cancelled) after the test."""
+    from rayexec import Client
+
+    with Client() as c:
+        yield c
+
+
+def run_script(*args, timeout=240, env=None):
+    """Run a Python script from tests/scripts in a fresh process; its CompletedProcess."""
+    import subprocess
+
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, os.path.join(SCRIPTS, args[0]), *args[1:]],
+                          capture_output=True, text=True, timeout=timeout, env=full_env)
