@@ -1,0 +1,65 @@
+"""What runs inside the Ray task of one graph part (see ``rayexec.graph_partition``).
+
+The part's task-spec nodes run one after another, each called the way dask's
+own local schedulers call them (``node(values)``); a value is dropped as soon as
+no later node of the part needs it and it does not leave the part.
+
+A node that raises does not stop its part: its value becomes a
+:class:`RemoteFailure`, and so does the value of every node that needs it, here
+or in a later part.  Independent keys computed in the same part still succeed,
+as they would on distributed, and the user's own exception comes home.  Following
+the rayexec convention the task returns its outputs, then one receipt: the type
+name or the failure of each requested output.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import graph_pickle
+from .errors import RemoteFailure, record_traceback
+
+
+def run_part(blob: bytes, input_keys: list, output_keys: list, n_requested: int,
+             retries: dict, *values: Any) -> tuple:
+    """Run one part; its output values, then the receipt for the first ``n_requested``.
+
+    ``values`` are the inputs' values (in ``input_keys`` order), then the values of
+    the futures the pickled nodes refer to (see :mod:`rayexec.graph_pickle`).
+
+    >>> from operator import add
+    >>> from dask._task_spec import Task, TaskRef
+    >>> blob, _ = graph_pickle.dumps([Task("y", add, TaskRef("x"), 1)], type(None))
+    >>> run_part(blob, ["x"], ["y"], 1, {}, 41)
+    (42, ['int'])
+    """
+    n_inputs = len(input_keys)
+    nodes = graph_pickle.loads(blob, list(values[n_inputs:]))
+    cache = dict(zip(input_keys, values[:n_inputs], strict=True))
+    keep = set(output_keys)
+    uses: dict = {}
+    for node in nodes:
+        for dep in node.dependencies:
+            uses[dep] = uses.get(dep, 0) + 1
+    for node in nodes:
+        deps = node.dependencies
+        args = {dep: cache[dep] for dep in deps}
+        failure = next((v for v in args.values() if type(v) is RemoteFailure), None)
+        cache[node.key] = failure or _call(node, args, retries.get(node.key, 0))
+        for dep in deps:
+            uses[dep] -= 1
+            if not uses[dep] and dep not in keep:
+                del cache[dep]
+    outputs = [cache[key] for key in output_keys]
+    receipt = [v if type(v) is RemoteFailure else type(v).__name__
+               for v in outputs[:n_requested]]
+    return (*outputs, receipt)
+
+
+def _call(node, args: dict, retries: int) -> Any:
+    for attempt in range(retries + 1):
+        try:
+            return node(args)
+        except Exception as exc:
+            if attempt == retries:
+                return RemoteFailure(record_traceback(exc, skip_frames=2))

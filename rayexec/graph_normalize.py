@@ -1,0 +1,77 @@
+"""Turning whatever dask hands a scheduler into one graph shape: ``{key: GraphNode}``.
+
+A scheduler's ``get(dsk, keys)`` receives an expression (``dask.compute`` hands
+over an ``_HLGExprSequence``), a ``HighLevelGraph``, or a plain dict whose values
+are legacy tuples (``{"y": (inc, "x")}``) or ``dask._task_spec`` nodes (``Task``,
+``Alias``, ``DataNode``...).  dask's own tools do all the reading: the
+expression materialises its graph and annotations, ``convert_legacy_graph``
+turns tuples into task-spec nodes.  rayexec only ever walks task-spec nodes.
+
+``keys`` may be one key or nested lists of keys; the answer keeps that nesting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from dask._task_spec import GraphNode, convert_legacy_graph
+from dask.core import flatten
+
+
+class Graph:
+    """A normalised graph: its nodes and its annotations by kind.
+
+    ``annotations`` maps an annotation name (``"workers"``, ``"resources"``,
+    ``"retries"``, ``"priority"``, ``"allow_other_workers"``...) to
+    ``{key: value}``, as ``Expr.__dask_annotations__`` gives them.
+
+    >>> from operator import add
+    >>> g = normalize({"x": 1, "y": (add, "x", 10)})
+    >>> sorted(g.nodes), sorted(g.nodes["y"].dependencies)
+    (['x', 'y'], ['x'])
+    """
+
+    __slots__ = ("nodes", "annotations")
+
+    def __init__(self, nodes: dict[Any, GraphNode], annotations: dict[str, dict]):
+        self.nodes = nodes
+        self.annotations = annotations
+
+
+def normalize(dsk: Any) -> Graph:
+    """``dsk`` (an Expr, a HighLevelGraph or a dict of either task format) as a :class:`Graph`."""
+    from dask._expr import Expr, HLGExpr, LLGExpr
+    from dask.highlevelgraph import HighLevelGraph
+
+    if isinstance(dsk, HighLevelGraph):
+        dsk = HLGExpr(dsk)
+    elif isinstance(dsk, Mapping):
+        dsk = LLGExpr(dict(dsk))
+    if not isinstance(dsk, Expr):
+        raise TypeError("get expects a dask graph: a dict, a HighLevelGraph or a dask "
+                        f"expression, got {type(dsk).__name__}")
+    nodes = convert_legacy_graph(dict(dsk.__dask_graph__()))
+    return Graph(nodes, dict(dsk.__dask_annotations__() or {}))
+
+
+def flat_keys(keys: Any) -> list:
+    """The keys of a possibly nested list of keys, in order.
+
+    Tuples are keys (``("x", 0, 1)``), lists are nesting.
+
+    >>> flat_keys([["a", ("x", 0)], "b"])
+    ['a', ('x', 0), 'b']
+    """
+    return list(flatten(keys)) if isinstance(keys, list) else [keys]
+
+
+def pack(keys: Any, lookup: Callable[[Any], Any]) -> Any:
+    """``keys`` with each key replaced by ``lookup(key)``, keeping the list nesting.
+
+    >>> pack([["a", ("x", 0)], "b"], {"a": 1, ("x", 0): 2, "b": 3}.get)
+    [[1, 2], 3]
+    """
+    if isinstance(keys, list):
+        return [pack(k, lookup) for k in keys]
+    return lookup(keys)
