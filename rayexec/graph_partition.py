@@ -22,11 +22,16 @@ How the cut is made:
    rank, so the parts form a DAG, and parts of equal rank never wait on each
    other: they run in parallel.
 
->>> from operator import add
+Eight tasks and their sum on one CPU: four parts, the last one waits for the
+other three.
+
+>>> from operator import neg
 >>> from rayexec.graph_normalize import normalize
->>> g = normalize({"a": 1, "b": (add, "a", 1), "c": (add, "b", 1)})
->>> [p.outputs for p in partition(g, ["c"], held=set(), ncpus=1)]
-[['c']]
+>>> dsk = {("x", i): (neg, i) for i in range(8)}
+>>> dsk["total"] = (sum, [("x", i) for i in range(8)])
+>>> parts = partition(normalize(dsk), ["total"], held=set(), ncpus=1)
+>>> [(len(p.nodes), len(p.inputs)) for p in parts]
+[(3, 0), (3, 0), (2, 0), (1, 8)]
 """
 
 from __future__ import annotations

@@ -9,11 +9,12 @@ Ray task receives the recorded futures' ObjectRefs as top-level arguments, so
 Ray delivers their values (and waits for them); unpickling puts each value where
 its placeholder was.
 
->>> blob, found = dumps({"a": [1.5, 2]}, float)
+>>> from fractions import Fraction
+>>> blob, found = dumps({"a": [Fraction(1, 2), 2]}, Fraction)
 >>> found
-[1.5]
->>> loads(blob, ["one and a half"])
-{'a': ['one and a half', 2]}
+[Fraction(1, 2)]
+>>> loads(blob, ["one half"])
+{'a': ['one half', 2]}
 """
 
 from __future__ import annotations
