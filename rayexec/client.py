@@ -101,7 +101,7 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods):
             states = list(self._states.values())
             self._states.clear()
             self._forgotten.clear()
-        self._cancel_states(states, force=False)
+        self._cancel_states(states, kill_batches=True)
         defaults.forget(self)
         self._deactivate_dask()
         if self._callback_pool is not None:
@@ -222,7 +222,7 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods):
             refs = remote.remote(kwargs, [element for _, element in chunk], int(retries or 0))
         except (TypeError, ValueError, AttributeError) as exc:
             raise _serialisation_error(func, exc) from exc
-        states = {k: TaskState(k, ref) for (k, _), ref in zip(chunk, refs)}
+        states = {k: TaskState(k, ref, batched=True) for (k, _), ref in zip(chunk, refs)}
         watch_batch(list(states.values()), refs[-1])
         self._states.update(states)
         return states
@@ -335,19 +335,25 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods):
 
     # -- control ----------------------------------------------------------------
     def cancel(self, futures, asynchronous=None, force=False, reason=None, msg=None) -> None:
-        """Cancel ``futures``: their status becomes ``cancelled``; running work stops
-        where Ray can stop it (``force=True`` kills the worker process)."""
+        """Cancel ``futures``: their status becomes ``cancelled`` and their data is dropped.
+
+        Queued work never starts; running work is stopped by ending its worker
+        process (Ray cannot interrupt a running Python function otherwise, and a
+        cancelled task should not hold a CPU), and Ray starts a fresh one.
+        Elements of a batched ``map`` share one task: it runs on for its siblings.
+        """
         states = {id(f._state): f._state for f in collect(futures, Future)}
-        self._cancel_states(list(states.values()), force=force)
+        self._cancel_states(list(states.values()))
 
     @staticmethod
-    def _cancel_states(states, force: bool) -> None:
+    def _cancel_states(states, kill_batches: bool = False) -> None:
         import ray
 
         for state in states:
-            if state.status == PENDING and state.ref is not None:
+            if state.status == PENDING and state.ref is not None and (
+                    kill_batches or not state.batched):
                 try:
-                    ray.cancel(state.ref, force=force)
+                    ray.cancel(state.ref, force=True)
                 except Exception:  # already finished, or Ray is gone: nothing to stop
                     pass
             state.cancel()
@@ -364,7 +370,7 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods):
             self._states.clear()
             self._forgotten.clear()
             self._generation += 1
-        self._cancel_states(states, force=True)
+        self._cancel_states(states, kill_batches=True)
         return self
 
     def fire_and_forget(self, futures) -> None:

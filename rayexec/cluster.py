@@ -97,17 +97,38 @@ def connect(address: str | None = None, *, timeout: float = 30, n_workers: int |
     """Connect to the cluster at ``address``, or start a local one."""
     import ray
 
-    if ray.is_initialized():
-        _quiet()
-        if address is not None or n_workers is not None:
-            logger.info("Ray is already running in this process; using it as it is")
-        return Connection(address=None, owned=False)
     if address is not None:
         address = normalize_address(address)
         check_reachable(address, timeout)
+    if ray.is_initialized():
+        _quiet()
+        current = ray.get_runtime_context().gcs_address
+        if address not in (None, "auto") and not _same_cluster(address, current):
+            raise RuntimeError(
+                f"this process is already connected to the Ray cluster at {current}; "
+                f"Ray allows one cluster per process, so it cannot also connect to {address}")
+        if n_workers is not None:
+            logger.info("Ray is already running in this process; using it as it is")
+        return Connection(address=current, owned=False)
+    if address is not None:
         context = ray.init(address=address, **_quiet())
         return Connection(address=address, owned=True, dashboard_url=context.dashboard_url)
     return _start_local(n_workers, threads_per_worker, dashboard_address, object_store_memory)
+
+
+def _same_cluster(address: str, current: str) -> bool:
+    """Whether two ``host:port`` addresses name the same Ray cluster."""
+    if address.startswith("ray://"):
+        return False
+    (host_a, _, port_a), (host_b, _, port_b) = address.rpartition(":"), current.rpartition(":")
+    if port_a != port_b:
+        return False
+    local = {"localhost", "127.0.0.1", "0.0.0.0", socket.gethostname()}
+    try:
+        local.add(socket.gethostbyname(socket.gethostname()))
+    except OSError:
+        pass
+    return host_a == host_b or (host_a in local and host_b in local)
 
 
 def _start_local(n_workers, threads_per_worker, dashboard_address, object_store_memory):

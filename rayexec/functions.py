@@ -3,7 +3,22 @@
 from __future__ import annotations
 
 from .future import Future
-from .progress import futures_of
+from .nesting import collect
+
+
+def futures_of(obj) -> list[Future]:
+    """The futures inside ``obj``: nested containers or a dask collection.
+
+    >>> futures_of([1, 2])
+    []
+    """
+    from dask import is_dask_collection
+
+    if is_dask_collection(obj):
+        graph = obj.__dask_graph__()
+        values = [getattr(node, "value", node) for node in graph.values()]
+        return list(dict.fromkeys(collect(values, Future)))
+    return list(dict.fromkeys(collect(obj, Future)))
 
 
 def fire_and_forget(obj) -> None:
@@ -18,5 +33,3 @@ def fire_and_forget(obj) -> None:
     for client, futures in by_client.values():
         client.fire_and_forget(futures)
 
-
-__all__ = ["Future", "fire_and_forget"]

@@ -7,23 +7,7 @@ import threading
 
 from tqdm.auto import tqdm
 
-from .future import Future
-from .nesting import collect
-
-
-def futures_of(obj) -> list[Future]:
-    """The futures inside ``obj``: nested containers or a dask collection.
-
-    >>> futures_of([1, 2])
-    []
-    """
-    from dask import is_dask_collection
-
-    if is_dask_collection(obj):
-        graph = obj.__dask_graph__()
-        values = [getattr(node, "value", node) for node in graph.values()]
-        return list(dict.fromkeys(collect(values, Future)))
-    return list(dict.fromkeys(collect(obj, Future)))
+from .functions import futures_of
 
 
 def progress(*futures, notebook=None, multi=True, complete=True, group_by="prefix",

@@ -35,12 +35,13 @@ _lock = threading.Lock()
 class TaskState:
     """Where a key's result lives and what became of it."""
 
-    __slots__ = ("key", "ref", "status", "exception", "traceback", "type_name", "_callbacks",
-                 "__weakref__")
+    __slots__ = ("key", "ref", "status", "exception", "traceback", "type_name", "batched",
+                 "_callbacks", "__weakref__")
 
     def __init__(self, key: str, ref: Any = None, status: str = PENDING,
-                 type_name: str | None = None):
+                 type_name: str | None = None, batched: bool = False):
         self.key = key
+        self.batched = batched  # one of several results of a single Ray task
         self.ref = ref  # the ObjectRef of the value; dropped when the data is released
         self.status = status
         self.exception: BaseException | None = None

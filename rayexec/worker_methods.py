@@ -1,8 +1,48 @@
-"""Client methods about the cluster's workers (Ray nodes): threads, info, dashboard."""
+"""Client methods about the cluster's workers (Ray nodes): who they are, what they
+hold, running a function on each of them, waiting for them to join.
+
+A worker is a Ray node, named by the address ``tcp://<node ip>:<raylet port>``
+(see :mod:`rayexec.workers`).
+"""
 
 from __future__ import annotations
 
+import inspect
+import time
+
 from . import placement, workers
+from .errors import user_exception
+from .state import FINISHED
+from .worker_context import get_worker
+
+WAIT_POLL = 0.2  # seconds between looks at the cluster in wait_for_workers
+
+
+def _run_here(function, args, kwargs, wants_worker):
+    # distributed passes the Worker to functions that ask for it by name.
+    if wants_worker:
+        kwargs = {**kwargs, "dask_worker": get_worker()}
+    return function(*args, **kwargs)
+
+
+_remote_run = None
+
+
+def _remote():
+    global _remote_run
+    import ray
+
+    if _remote_run is None:
+        # No CPU: run() must not queue behind the tasks occupying the node.
+        _remote_run = ray.remote(num_cpus=0, max_retries=0)(_run_here)
+    return _remote_run
+
+
+def _takes(function, name: str) -> bool:
+    try:
+        return name in inspect.signature(function).parameters
+    except (TypeError, ValueError):  # builtins without a signature
+        return False
 
 
 class WorkerMethods:
@@ -18,17 +58,25 @@ class WorkerMethods:
 
     ncores = nthreads
 
-    def scheduler_info(self, n_workers: int = 5, **kwargs) -> dict:
+    def scheduler_info(self, n_workers: int = -1, **kwargs) -> dict:
         """The cluster as distributed describes it: ``workers``, ``n_workers``, ...
+
+        ``addresses`` lists the workers and ``resources`` sums their resources.
+        ``n_workers`` limits how many workers are described (-1: all).
 
         >>> client.scheduler_info()["n_workers"]  # doctest: +SKIP
         2
         """
-        return workers.scheduler_info(self._connection.address)
+        info = workers.scheduler_info(self._connection.address)
+        if n_workers is not None and n_workers >= 0:
+            info["workers"] = dict(list(info["workers"].items())[:n_workers])
+        return info
 
-    def _workers(self, hints=None):
+    def _workers(self, hints=None) -> list[workers.WorkerInfo]:
         alive = workers.alive_workers()
-        return alive if hints is None else placement.match_workers(hints, alive)
+        if hints is None:
+            return alive
+        return placement.match_workers(placement._as_list(hints), alive)
 
     @property
     def dashboard_link(self) -> str | None:
@@ -37,3 +85,119 @@ class WorkerMethods:
         if not url:
             return None
         return url if url.startswith("http") else f"http://{url}"
+
+    # -- where the data is --------------------------------------------------------------
+    def who_has(self, futures=None, **kwargs) -> dict[str, list[str]]:
+        """For each future's key, the workers holding its data (where Ray really has it).
+
+        Without ``futures``, every key this client holds.  A key still being
+        computed has no worker yet.
+
+        >>> x = client.submit(make_big_array)  # doctest: +SKIP
+        >>> client.who_has([x])                 # doctest: +SKIP
+        {'make_big_array-6f1b...': ['tcp://10.0.0.5:40000']}
+        """
+        states = self._held_states(futures)
+        ready = [s for s in states if s.status == FINISHED and s.ref is not None]
+        where = dict(zip((s.key for s in ready), workers.locations([s.ref for s in ready]), strict=True))
+        return {s.key: where.get(s.key, []) for s in states}
+
+    def has_what(self, workers=None, **kwargs) -> dict[str, list[str]]:
+        """For each worker, the keys of this client's data it holds.
+
+        >>> client.has_what()  # doctest: +SKIP
+        {'tcp://10.0.0.5:40000': ['make_big_array-6f1b...'], 'tcp://10.0.0.6:40000': []}
+        """
+        result: dict[str, list[str]] = {w.address: [] for w in self._workers(workers)}
+        for key, addresses in self.who_has().items():
+            for address in addresses:
+                if address in result:
+                    result[address].append(key)
+        return result
+
+    def _held_states(self, futures) -> list:
+        from .future import Future
+        from .nesting import collect
+
+        if futures is None:
+            with self._lock:
+                return list(self._states.values())
+        found = collect(futures, Future)
+        if isinstance(futures, Future):
+            found = [futures]
+        return list({id(f._state): f._state for f in found}.values())
+
+    # -- running functions on workers ---------------------------------------------------
+    def run(self, function, *args, workers: list[str] | None = None, wait: bool = True,
+            nanny: bool = False, on_error: str = "raise", **kwargs):
+        """Run ``function(*args, **kwargs)`` once on each worker; results by address.
+
+        It runs in a Ray worker process of each node, outside the task slots
+        (it takes no CPU), so it does not wait behind running tasks.  A Ray
+        node has several worker processes: state ``function`` leaves in one of
+        them is not seen by every later task.  A ``dask_worker`` parameter
+        receives :func:`rayexec.get_worker`.  ``nanny=True`` runs in the same
+        place (Ray has no nanny).  ``on_error``: ``"raise"`` the first error,
+        ``"return"`` it as the worker's result, or ``"ignore"`` that worker.
+
+        >>> client.run(os.getpid)  # doctest: +SKIP
+        {'tcp://10.0.0.5:40000': 4121, 'tcp://10.0.0.6:40000': 977}
+        """
+        import ray
+
+        if on_error not in ("raise", "return", "ignore"):
+            raise ValueError(f"on_error must be 'raise', 'return' or 'ignore', got {on_error!r}")
+        if not callable(function):
+            raise TypeError(f"run needs a callable, got {function!r}")
+        self._check_open()
+        targets = self._workers(workers)
+        remote = _remote()
+        wants_worker = _takes(function, "dask_worker")
+        refs = {w.address: self._with_options(remote, placement.pin_options([w])).remote(
+            function, args, kwargs, wants_worker) for w in targets}
+        if not wait:
+            return None
+        results = {}
+        for address, ref in refs.items():
+            try:
+                results[address] = ray.get(ref)
+            except ray.exceptions.RayError as error:
+                exc = user_exception(error)
+                if on_error == "raise":
+                    raise exc from None
+                if on_error == "return":
+                    results[address] = exc
+        return results
+
+    def run_on_scheduler(self, function, *args, **kwargs):
+        """Run ``function`` once on the head node (Ray's counterpart of the scheduler).
+
+        Ray's scheduler is not a Python object: a ``dask_scheduler`` parameter
+        cannot be filled and is refused.
+        """
+        if _takes(function, "dask_scheduler"):
+            raise NotImplementedError("Ray has no Python scheduler object to pass as "
+                                      "dask_scheduler; use run_on_scheduler without it")
+        alive = workers.alive_workers()
+        head = [w for w in alive if w.is_head] or alive[:1]
+        return self.run(function, *args, workers=[head[0].address], **kwargs)[head[0].address]
+
+    def wait_for_workers(self, n_workers: int, timeout: float | None = None) -> None:
+        """Block until at least ``n_workers`` workers (Ray nodes) are alive.
+
+        Raises ``WorkerStartTimeoutError`` (a ``TimeoutError``) after ``timeout`` seconds.
+        """
+        if not isinstance(n_workers, int) or isinstance(n_workers, bool) or n_workers < 1:
+            raise ValueError(f"`n_workers` must be a positive integer. Instead got {n_workers}.")
+        if timeout is not None:
+            from dask.utils import parse_timedelta
+
+            timeout = parse_timedelta(timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            alive = len(workers.alive_workers())
+            if alive >= n_workers:
+                return
+            if deadline is not None and time.monotonic() >= deadline:
+                raise workers.WorkerStartTimeoutError(alive, n_workers, timeout)
+            time.sleep(WAIT_POLL)

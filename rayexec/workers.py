@@ -2,12 +2,40 @@
 
 A worker's address is ``tcp://<node ip>:<raylet port>``: stable for the node's
 life and distinct for several nodes on one machine.  Its ``nthreads`` is the
-node's CPU count.
+node's CPU count.  This module owns the Ray calls that list nodes.
+
+>>> info = WorkerInfo("tcp://10.0.0.5:40000", "ab12", "10.0.0.5", 4, 2**30, {"CPU": 4.0})
+>>> info.as_dict()["nthreads"]
+4
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
+
+# Submitting with placement hints looks the workers up; one Ray call per submit
+# would cost more than the submit itself, so a listing is reused this long.
+# Whoever needs the current truth (introspection, a failed match) asks fresh.
+CACHE_SECONDS = 2.0
+
+_cache_lock = threading.Lock()
+_cache: tuple[float, object, list] | None = None  # (time, cluster address, workers)
+
+
+class WorkerStartTimeoutError(TimeoutError):
+    """Fewer workers than awaited joined within the timeout (as in distributed)."""
+
+    def __init__(self, available_workers: int, expected_workers: int, timeout: float):
+        self.available_workers = available_workers
+        self.expected_workers = expected_workers
+        self.timeout = timeout
+        super().__init__(available_workers, expected_workers, timeout)
+
+    def __str__(self) -> str:
+        return (f"Only {self.available_workers}/{self.expected_workers} workers arrived "
+                f"after {self.timeout}")
 
 
 @dataclass(frozen=True)
@@ -20,6 +48,7 @@ class WorkerInfo:
     nthreads: int
     memory_limit: int
     resources: dict = field(hash=False)
+    is_head: bool = False
 
     def as_dict(self) -> dict:
         """The entry of ``scheduler_info()["workers"]`` for this worker."""
@@ -27,45 +56,107 @@ class WorkerInfo:
             "type": "Worker",
             "id": self.node_id,
             "host": self.host,
+            "resources": dict(self.resources),
+            "local_directory": None,
             "name": self.address,
             "nthreads": self.nthreads,
             "memory_limit": self.memory_limit,
-            "resources": dict(self.resources),
+            "last_seen": time.time(),
+            "services": {},
+            "metrics": {},
             "status": "running",
+            "nanny": None,
         }
 
+    def has(self, resources: dict) -> bool:
+        """Whether this node's total resources cover ``resources``."""
+        return all(self.resources.get(name, 0) >= amount for name, amount in resources.items())
 
-def alive_workers() -> list[WorkerInfo]:
-    """Every alive node of the connected Ray cluster, head first."""
+
+def _from_node(node: dict) -> WorkerInfo:
+    totals = node["Resources"]
+    resources = {k: v for k, v in totals.items()
+                 if not k.startswith("node:") and k not in ("object_store_memory",)}
+    resources.pop("memory", None)
+    return WorkerInfo(
+        address=f"tcp://{node['NodeManagerAddress']}:{node['NodeManagerPort']}",
+        node_id=node["NodeID"],
+        host=node["NodeManagerAddress"],
+        nthreads=int(resources.get("CPU", 0)),
+        memory_limit=int(totals.get("memory", 0)),
+        resources=resources,
+        is_head="node:__internal_head__" in totals,
+    )
+
+
+def alive_workers(fresh: bool = True) -> list[WorkerInfo]:
+    """Every alive node of the connected Ray cluster, head first.
+
+    ``fresh=False`` accepts a listing up to :data:`CACHE_SECONDS` old.
+    """
+    global _cache
     import ray
 
-    workers = []
-    for node in ray.nodes():
-        if not node.get("Alive"):
-            continue
-        resources = {k: v for k, v in node["Resources"].items()
-                     if not k.startswith("node:") and k not in ("memory", "object_store_memory")}
-        workers.append(WorkerInfo(
-            address=f"tcp://{node['NodeManagerAddress']}:{node['NodeManagerPort']}",
-            node_id=node["NodeID"],
-            host=node["NodeManagerAddress"],
-            nthreads=int(resources.get("CPU", 0)),
-            memory_limit=int(node["Resources"].get("memory", 0)),
-            resources=resources,
-        ))
+    # A listing belongs to one cluster: connecting elsewhere must not reuse it.
+    owner = ray.get_runtime_context().gcs_address if ray.is_initialized() else None
+    with _cache_lock:
+        if (not fresh and _cache is not None and _cache[1] == owner
+                and time.monotonic() - _cache[0] < CACHE_SECONDS):
+            return _cache[2]
+    workers = [_from_node(n) for n in ray.nodes() if n.get("Alive")]
+    workers.sort(key=lambda w: not w.is_head)
+    with _cache_lock:
+        _cache = (time.monotonic(), owner, workers)
     return workers
 
 
 def scheduler_info(scheduler_address: str | None = None) -> dict:
-    """distributed's ``scheduler_info()`` for the connected cluster."""
+    """distributed's ``scheduler_info()`` for the connected cluster.
+
+    Besides distributed's keys, ``addresses`` lists the worker addresses and
+    ``resources`` sums each resource over the cluster.
+    """
     workers = alive_workers()
+    totals: dict[str, float] = {}
+    for w in workers:
+        for name, amount in w.resources.items():
+            totals[name] = totals.get(name, 0) + amount
     return {
         "type": "Scheduler",
         "id": "ray",
         "address": scheduler_address or (workers[0].address if workers else None),
         "services": {},
+        "started": None,
         "n_workers": len(workers),
         "total_threads": sum(w.nthreads for w in workers),
         "total_memory": sum(w.memory_limit for w in workers),
         "workers": {w.address: w.as_dict() for w in workers},
+        "addresses": [w.address for w in workers],
+        "resources": totals,
     }
+
+
+def locations(refs: list) -> list[list[str]]:
+    """For each ObjectRef, the addresses of the workers holding a copy of it.
+
+    Small objects (under Ray's 100 KB inline limit) are kept in the memory of
+    the process that owns them, not in a node's object store; they are
+    reported on the owner's node -- this process's.
+    """
+    import ray
+    from ray.experimental import get_object_locations
+
+    if not refs:
+        return []
+    found = get_object_locations(refs, timeout_ms=10_000)
+    by_id = {w.node_id: w.address for w in alive_workers(fresh=False)}
+    here = by_id.get(ray.get_runtime_context().get_node_id())
+    result = []
+    for ref in refs:
+        info = found.get(ref) or {}
+        node_ids = info.get("node_ids") or []
+        addresses = [by_id[n] for n in node_ids if n in by_id]
+        if not node_ids and info.get("object_size") and here:
+            addresses = [here]
+        result.append(addresses)
+    return result

@@ -19,6 +19,11 @@ def ray_cluster():
     import ray
     from ray.cluster_utils import Cluster
 
+    # Functions defined in test modules are pickled by reference; the workers
+    # (children of the raylets started here) must be able to import them.
+    here = os.path.dirname(__file__)
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (here, os.environ.get("PYTHONPATH")) if p)
     cluster = Cluster(initialize_head=True, head_node_args={
         "num_cpus": 1, "object_store_memory": 400 * 2**20, "include_dashboard": False})
     cluster.add_node(num_cpus=1, object_store_memory=400 * 2**20, resources={"special": 1})

@@ -1,0 +1,200 @@
+"""dask workloads on rayexec, on real distributed and on Ray's ``ray_dask_get``, side by side.
+
+Each system runs in its own fresh process (Ray is one per process) on 2 CPUs:
+distributed as ``LocalCluster(n_workers=2, threads_per_worker=1, processes=True)``,
+Ray as ``ray.init(num_cpus=2)`` for both ``ray_dask_get`` and rayexec.  Every
+workload runs once to warm up, then ``--repeat`` times; the median counts.
+Times cover ``dask.compute`` only (graph optimisation and materialisation
+included), not building the collections.
+
+    python benchmarks/bench_dask.py            # full sizes, writes RESULTS_dask.md
+    python benchmarks/bench_dask.py --quick    # small sizes, a smoke test
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import operator
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+SYSTEMS = ("distributed", "ray_dask_get", "rayexec")
+# Goals: rayexec's time over each peer's time must not exceed these.
+GOALS = {"ray_dask_get": 1.0, "distributed": 0.7}
+
+
+def sizes(quick: bool) -> dict:
+    if quick:
+        return {"array_n": 1000, "array_chunk": 250, "tree_leaves": 256,
+                "bag_items": 20_000, "bag_partitions": 20, "df_rows": 20_000,
+                "df_partitions": 10}
+    return {"array_n": 6000, "array_chunk": 500, "tree_leaves": 4096,
+            "bag_items": 2_000_000, "bag_partitions": 200, "df_rows": 2_000_000,
+            "df_partitions": 50}
+
+
+def _inc(x):
+    return x + 1
+
+
+def _even(x):
+    return x % 2 == 0
+
+
+def workloads(size: dict) -> dict:
+    """name -> (description, function building the collection to compute)."""
+    import dask.array as da
+    import dask.bag as db
+    from dask import delayed
+
+    def array():
+        n, c = size["array_n"], size["array_chunk"]
+        x = da.random.default_rng(0).random((n, n), chunks=(c, c))
+        return (x + x.T).mean()
+
+    def tree():
+        level = [delayed(_inc)(i) for i in range(size["tree_leaves"])]
+        while len(level) > 1:
+            level = [delayed(operator.add)(level[i], level[i + 1])
+                     for i in range(0, len(level), 2)]
+        return level[0]
+
+    def bag():
+        items = db.from_sequence(range(size["bag_items"]), npartitions=size["bag_partitions"])
+        return items.map(_inc).filter(_even).sum()
+
+    def dataframe():
+        import dask.dataframe as dd
+        import numpy as np
+        import pandas as pd
+
+        rng = np.random.default_rng(0)
+        rows = size["df_rows"]
+        pdf = pd.DataFrame({"k": rng.integers(0, 1000, rows), "x": rng.random(rows),
+                            "y": rng.random(rows)})
+        df = dd.from_pandas(pdf, npartitions=size["df_partitions"])
+        return df.groupby("k").agg({"x": "sum", "y": "mean"})
+
+    n, c = size["array_n"], size["array_chunk"]
+    return {
+        "array": (f"(x + x.T).mean(), {n}² in {c}² chunks", array),
+        "delayed tree": (f"binary-tree sum of {size['tree_leaves']} leaves "
+                         f"({2 * size['tree_leaves'] - 1} tasks)", tree),
+        "bag": (f"map/filter/sum, {size['bag_items']:,} items in "
+                f"{size['bag_partitions']} partitions", bag),
+        "dataframe": (f"groupby-agg, {size['df_rows']:,} rows in "
+                      f"{size['df_partitions']} partitions", dataframe),
+    }
+
+
+def run_system(system: str, quick: bool, repeat: int) -> dict:
+    """Time every workload on ``system`` in this process; name -> seconds."""
+    import dask
+
+    scheduler, stop = _start(system)
+    try:
+        times = {}
+        for name, (_, build) in workloads(sizes(quick)).items():
+            collection = build()
+            dask.compute(collection, scheduler=scheduler)  # warm up
+            runs = []
+            for _ in range(repeat):
+                collection = build()
+                start = time.perf_counter()
+                dask.compute(collection, scheduler=scheduler)
+                runs.append(time.perf_counter() - start)
+            times[name] = statistics.median(runs)
+        return times
+    finally:
+        stop()
+
+
+def _start(system: str):
+    """The scheduler to pass to ``dask.compute``, and how to stop the system."""
+    if system == "distributed":
+        from distributed import Client, LocalCluster
+
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        client = Client(cluster)
+
+        def stop():
+            client.close()
+            cluster.close()
+
+        return client, stop
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR")
+    if system == "ray_dask_get":
+        from ray.util.dask import ray_dask_get
+
+        return ray_dask_get, ray.shutdown
+    import rayexec
+
+    client = rayexec.Client()
+
+    def stop():
+        client.close()
+        ray.shutdown()
+
+    return client, stop
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs per workload")
+    parser.add_argument("--system", choices=SYSTEMS, help="run one system here (internal)")
+    parser.add_argument("--output", default=os.path.join(os.path.dirname(__file__),
+                                                         "RESULTS_dask.md"))
+    args = parser.parse_args()
+    if args.system:
+        print(json.dumps(run_system(args.system, args.quick, args.repeat)))
+        return
+    results = {}
+    for system in SYSTEMS:
+        command = [sys.executable, __file__, "--system", system, "--repeat", str(args.repeat)]
+        if args.quick:
+            command.append("--quick")
+        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        results[system] = json.loads(done.stdout.strip().splitlines()[-1])
+        print(f"{system}: done", file=sys.stderr)
+    table = _table(results, sizes(args.quick))
+    print(table)
+    if not args.quick:
+        _write(args.output, table, args)
+
+
+def _table(results: dict, size: dict) -> str:
+    lines = ["| workload | distributed (s) | ray_dask_get (s) | rayexec (s) "
+             "| rayexec / ray_dask_get (goal ≤ 1.0) | rayexec / distributed (goal ≤ 0.7) |",
+             "|---|---|---|---|---|---|"]
+    for name, (description, _) in workloads(size).items():
+        ours = results["rayexec"][name]
+        ratios = []
+        for peer in ("ray_dask_get", "distributed"):
+            ratio = ours / results[peer][name]
+            ratios.append(f"{ratio:.2f} {'✓' if ratio <= GOALS[peer] else '✗'}")
+        lines.append(f"| {name}: {description} | {results['distributed'][name]:.3f} "
+                     f"| {results['ray_dask_get'][name]:.3f} | {ours:.3f} "
+                     f"| {ratios[0]} | {ratios[1]} |")
+    return "\n".join(lines)
+
+
+def _write(path: str, table: str, args) -> None:
+    command = "python benchmarks/bench_dask.py" + (
+        f" --repeat {args.repeat}" if args.repeat != 3 else "")
+    text = (f"## dask workloads: rayexec vs distributed vs ray_dask_get\n\n"
+            f"Command: `{command}` (2 CPUs; median of {args.repeat} runs after a warm-up; "
+            f"each system in a fresh process).\n\n{table}\n")
+    with open(path, "w") as f:
+        f.write(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""Future: status, result, exception, traceback, cancel, release, callbacks, await."""
+
+import asyncio
+import threading
+import time
+import traceback
+
+import pytest
+
+from rayexec import CancelledError, Future, TimeoutError, wait
+
+
+def inc(x):
+    return x + 1
+
+
+def div(x, y):
+    return x / y
+
+
+def test_status_moves_from_pending_to_finished(client):
+    future = client.submit(time.sleep, 0.5, pure=False)
+    assert future.status == "pending"
+    assert not future.done()
+    future.result()
+    assert future.status == "finished"
+    assert future.done()
+
+
+def test_result_timeout(client):
+    future = client.submit(time.sleep, 3, pure=False)
+    with pytest.raises(TimeoutError):
+        future.result(timeout=0.1)
+    client.cancel(future)
+
+
+def test_error_keeps_type_and_user_traceback(client):
+    future = client.submit(div, 1, 0)
+    with pytest.raises(ZeroDivisionError):
+        future.result()
+    assert future.status == "error"
+    assert isinstance(future.exception(), ZeroDivisionError)
+    frames = traceback.extract_tb(future.traceback())
+    assert frames[-1].name == "div"
+    assert frames[-1].filename == __file__
+    assert "return x / y" in frames[-1].line
+
+
+def test_raised_traceback_shows_user_line(client):
+    future = client.submit(div, 1, 0)
+    try:
+        future.result()
+    except ZeroDivisionError as exc:
+        text = "".join(traceback.format_exception(exc))
+    assert "return x / y" in text
+
+
+def test_failed_dependency_fails_with_same_exception(client):
+    bad = client.submit(div, 1, 0)
+    dependent = client.submit(inc, bad)
+    with pytest.raises(ZeroDivisionError):
+        dependent.result()
+    assert dependent.status == "error"
+    nested = client.submit(sum, [bad])
+    with pytest.raises(ZeroDivisionError):
+        nested.result()
+
+
+def test_exception_of_success_is_none(client):
+    future = client.submit(inc, 1)
+    assert future.exception() is None
+    assert future.traceback() is None
+
+
+def test_cancel(client):
+    future = client.submit(time.sleep, 5, pure=False)
+    future.cancel()
+    assert future.status == "cancelled"
+    assert future.cancelled()
+    with pytest.raises(CancelledError):
+        future.result()
+
+
+def test_release_frees_the_handle(client):
+    future = client.submit(inc, 1, key="released-key")
+    future.result()
+    future.release()
+    assert "released-key" not in client._states
+
+
+def test_another_handle_on_a_key(client):
+    future = client.submit(inc, 1)
+    assert Future(future.key, client).result() == 2
+
+
+def test_done_callback_gets_the_future_on_another_thread(client):
+    got = []
+    event = threading.Event()
+
+    def callback(f):
+        got.append((f, threading.current_thread()))
+        event.set()
+
+    future = client.submit(inc, 5)
+    future.add_done_callback(callback)
+    assert event.wait(30)
+    assert got[0][0] is future
+    assert got[0][1] is not threading.main_thread()
+
+
+def test_await(client):
+    future = client.submit(inc, 1)
+
+    async def main():
+        return await future
+
+    assert asyncio.run(main()) == 2
+
+
+def test_repr(client):
+    future = client.submit(inc, 1)
+    future.result()
+    assert repr(future) == f"<Future: finished, type: int, key: {future.key}>"
+    bad = client.submit(div, 1, 0)
+    wait(bad)
+    assert repr(bad) == f"<Future: error, key: {bad.key}>"

@@ -1,0 +1,130 @@
+"""restart, close, defaults, memory release, fire_and_forget, progress."""
+
+import gc
+import os
+import time
+
+import pytest
+
+from rayexec import (
+    CancelledError,
+    Client,
+    default_client,
+    fire_and_forget,
+    futures_of,
+    get_client,
+    progress,
+    wait,
+)
+
+_SEEN = []
+
+
+def remember(x):
+    # module state in the worker process: a fresh worker starts with an empty list
+    _SEEN.append(x)
+    return len(_SEEN), os.getpid()
+
+
+def test_restart_cancels_drops_and_refreshes_workers(client):
+    before = [client.submit(remember, i, pure=False) for i in range(4)]
+    pids_before = {f.result()[1] for f in before}
+    running = client.submit(time.sleep, 30, pure=False)
+    time.sleep(0.5)
+    client.restart()
+    assert all(f.status == "cancelled" for f in before + [running])
+    with pytest.raises(CancelledError):
+        running.result()
+    assert not client._states
+    seen, pid = client.submit(remember, "fresh", pure=False).result(timeout=60)
+    assert seen == 1  # module globals of the old workers are gone
+    assert pid not in pids_before
+
+
+def test_new_client_is_default_and_close_restores(client):
+    assert default_client() is client
+    assert get_client() is client
+    with Client() as inner:
+        assert default_client() is inner
+    assert default_client() is client
+
+
+def test_no_client_raises_value_error(ray_cluster):
+    from rayexec import defaults
+
+    saved = list(defaults._clients)
+    defaults._clients.clear()
+    try:
+        with pytest.raises(ValueError, match="No clients found"):
+            default_client()
+    finally:
+        defaults._clients.extend(saved)
+
+
+def test_close_cancels_pending_work(ray_cluster):
+    c = Client()
+    future = c.submit(time.sleep, 30, pure=False)
+    c.close()
+    assert future.status == "cancelled"
+    assert c.status == "closed"
+    with pytest.raises(RuntimeError, match="closed"):
+        c.submit(abs, 1)
+
+
+def _object_freed(ref, timeout=10):
+    import ray
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            ray.get(ref, timeout=0.5)
+        except (ray.exceptions.ObjectFreedError, ray.exceptions.ReferenceCountingAssertionError,
+                ray.exceptions.OwnerDiedError, ray.exceptions.GetTimeoutError):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_dropping_the_last_future_frees_the_key(client):
+    a = client.submit(abs, -5, key="freed-key")
+    b = client.submit(abs, -5, key="freed-key")
+    a.result()
+    del a
+    gc.collect()
+    assert "freed-key" in client._states  # b still holds it
+    del b
+    gc.collect()
+    assert "freed-key" not in client._states
+
+
+def test_failed_futures_are_freed_too(client):
+    import weakref
+
+    bad = client.submit(lambda: 1 / 0, key="failed-key")
+    wait(bad)
+    state = weakref.ref(bad._state)
+    del bad
+    gc.collect()
+    assert state() is None and "failed-key" not in client._states
+
+
+def test_fire_and_forget_keeps_work_running(client, tmp_path):
+    target = tmp_path / "written"
+    fire_and_forget(client.submit(target.write_text, "yes", pure=False))
+    gc.collect()
+    deadline = time.monotonic() + 30
+    while not target.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert target.read_text() == "yes"
+
+
+def test_futures_of(client):
+    a, b = client.scatter([1, 2])
+    assert futures_of({"x": [a, (b, 3)]}) == [a, b]
+
+
+def test_progress_blocks_until_done_and_draws(client, capsys):
+    futures = client.map(time.sleep, [0.2] * 4, pure=False)
+    progress(futures)
+    assert all(f.done() for f in futures)
+    assert "4/4" in capsys.readouterr().err

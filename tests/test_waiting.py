@@ -1,0 +1,118 @@
+"""wait and as_completed."""
+
+import time
+
+import pytest
+
+from rayexec import FIRST_COMPLETED, FIRST_EXCEPTION, TimeoutError, as_completed, wait
+
+
+def div(x, y):
+    return x / y
+
+
+def slow(x, delay):
+    time.sleep(delay)
+    return x
+
+
+def test_wait_all(client):
+    futures = client.map(slow, range(3), [0.1] * 3)
+    done, not_done = wait(futures)
+    assert done == set(futures) and not not_done
+    assert all(f.status == "finished" for f in futures)
+
+
+def test_wait_does_not_raise_for_failures(client):
+    bad = client.submit(div, 1, 0)
+    done, _ = wait([bad])
+    assert bad in done and bad.status == "error"
+
+
+def test_wait_single_future(client):
+    future = client.submit(slow, 1, 0.1)
+    done, not_done = wait(future)
+    assert future in done
+
+
+def test_wait_timeout_raises(client):
+    future = client.submit(slow, 1, 5, pure=False)
+    with pytest.raises(TimeoutError):
+        wait([future], timeout=0.2)
+    client.cancel(future)
+
+
+def test_wait_first_completed(client):
+    quick = client.submit(slow, 1, 0.1, pure=False)
+    lazy = client.submit(slow, 2, 20, pure=False)
+    done, not_done = wait([quick, lazy], return_when=FIRST_COMPLETED)
+    assert quick in done and lazy in not_done
+    client.cancel(lazy)
+
+
+def test_wait_first_exception(client):
+    bad = client.submit(div, 1, 0)
+    lazy = client.submit(slow, 2, 20, pure=False)
+    done, not_done = wait([bad, lazy], return_when=FIRST_EXCEPTION)
+    assert bad in done and lazy in not_done
+    client.cancel(lazy)
+
+
+def wait_for_file(path):
+    import os
+
+    while not os.path.exists(path):
+        time.sleep(0.05)
+    return "waited"
+
+
+def test_as_completed_yields_in_completion_order(client, tmp_path):
+    gate = tmp_path / "gate"
+    blocked = client.submit(wait_for_file, str(gate), pure=False)
+    quick = client.submit(slow, "quick", 0, pure=False)
+    ac = as_completed([blocked, quick])
+    assert next(ac) is quick  # the blocked one cannot finish before the gate opens
+    gate.touch()
+    assert next(ac) is blocked
+    assert blocked.result() == "waited"
+
+
+def test_as_completed_with_results_and_errors(client):
+    good = client.submit(slow, 1, 0)
+    bad = client.submit(div, 1, 0)
+    results = dict(as_completed([good, bad], with_results=True, raise_errors=False))
+    assert results[good] == 1
+    exc_type, exc, tb = results[bad]
+    assert exc_type is ZeroDivisionError
+    with pytest.raises(ZeroDivisionError):
+        list(as_completed([bad], with_results=True))
+
+
+def test_as_completed_add_while_iterating(client):
+    ac = as_completed([client.submit(slow, 0, 0)])
+    seen = []
+    for future in ac:
+        value = future.result()
+        seen.append(value)
+        if value < 3:
+            ac.add(client.submit(slow, value + 1, 0))
+    assert seen == [0, 1, 2, 3]
+
+
+def test_as_completed_bookkeeping(client):
+    ac = as_completed()
+    assert ac.is_empty() and ac.count() == 0 and not ac.has_ready()
+    futures = client.map(slow, range(4), [0] * 4)
+    ac.update(futures)
+    assert ac.count() == 4
+    wait(futures)
+    batches = list(ac.batches())
+    assert sorted(f.result() for batch in batches for f in batch) == [0, 1, 2, 3]
+    assert ac.is_empty()
+
+
+def test_as_completed_timeout(client):
+    lazy = client.submit(slow, 1, 10, pure=False)
+    with pytest.raises(TimeoutError):
+        next(iter(as_completed([lazy], timeout=0.2)))
+    client.cancel(lazy)
