@@ -129,7 +129,7 @@ def _start(system: str):
         return client, stop
     import ray
 
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR")
+    ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level="ERROR")
     if system == "ray_dask_get":
         from ray.util.dask import ray_dask_get
 
@@ -161,7 +161,9 @@ def main() -> None:
         command = [sys.executable, __file__, "--system", system, "--repeat", str(args.repeat)]
         if args.quick:
             command.append("--quick")
-        done = subprocess.run(command, capture_output=True, text=True, check=True)
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode:
+            sys.exit(f"{system} failed:\n{done.stderr}")
         results[system] = json.loads(done.stdout.strip().splitlines()[-1])
         print(f"{system}: done", file=sys.stderr)
     table = _table(results, sizes(args.quick))
