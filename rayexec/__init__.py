@@ -30,6 +30,7 @@ _EXPORTS = {
     "default_client": "defaults",
     "get_client": "defaults",
     "get_worker": "worker_context",
+    "get_worker": "worker_context",
     "CancelledError": "errors",
     "FutureCancelledError": "errors",
     "TimeoutError": "errors",

@@ -97,7 +97,7 @@ class WorkerMethods:
         >>> client.who_has([x])                 # doctest: +SKIP
         {'make_big_array-6f1b...': ['tcp://10.0.0.5:40000']}
         """
-        states = self._held_states(futures)
+        states = self._states_for_who_has(futures)
         ready = [s for s in states if s.status == FINISHED and s.ref is not None]
         where = dict(zip((s.key for s in ready), workers.locations([s.ref for s in ready]), strict=True))
         return {s.key: where.get(s.key, []) for s in states}
@@ -115,7 +115,7 @@ class WorkerMethods:
                     result[address].append(key)
         return result
 
-    def _held_states(self, futures) -> list:
+    def _states_for_who_has(self, futures) -> list:
         from .future import Future
         from .nesting import collect
 
