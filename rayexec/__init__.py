@@ -30,7 +30,6 @@ _EXPORTS = {
     "default_client": "defaults",
     "get_client": "defaults",
     "get_worker": "worker_context",
-    "get_worker": "worker_context",
     "CancelledError": "errors",
     "FutureCancelledError": "errors",
     "TimeoutError": "errors",
