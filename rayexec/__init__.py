@@ -12,10 +12,15 @@ from __future__ import annotations
 
 import importlib
 
+from .unsupported import PLACEHOLDERS as _PLACEHOLDERS
+
 __version__ = "0.1.0"
 
 # public name -> module that defines it
 _EXPORTS = {
+    # distributed's names with no Ray counterpart: placeholders that raise on use
+    # and say what to use instead.  An entry below for the same name replaces one.
+    **dict.fromkeys(_PLACEHOLDERS, "unsupported"),
     "Client": "client",
     "Executor": "client",
     "Future": "future",
@@ -35,6 +40,12 @@ _EXPORTS = {
     "TimeoutError": "errors",
     "KilledWorker": "errors",
     "FutureLostError": "errors",
+    "LocalCluster": "local_cluster",
+    "Scheduler": "local_cluster",
+    "Worker": "local_cluster",
+    "Nanny": "local_cluster",
+    "Pool": "pool",
+    "RemoteData": "pool",
 }
 
 __all__ = sorted(_EXPORTS)
