@@ -33,7 +33,7 @@ def sizes(quick: bool) -> dict:
                 "bag_items": 20_000, "bag_partitions": 20, "df_rows": 20_000,
                 "df_partitions": 10}
     return {"array_n": 6000, "array_chunk": 500, "tree_leaves": 4096,
-            "bag_items": 2_000_000, "bag_partitions": 200, "df_rows": 2_000_000,
+            "bag_items": 200_000, "bag_partitions": 200, "df_rows": 500_000,
             "df_partitions": 50}
 
 
@@ -108,6 +108,7 @@ def run_system(system: str, quick: bool, repeat: int) -> dict:
                 dask.compute(collection, scheduler=scheduler)
                 runs.append(time.perf_counter() - start)
             times[name] = statistics.median(runs)
+            print(f"{system} {name}: {times[name]:.3f} s", file=sys.stderr, flush=True)
         return times
     finally:
         stop()
@@ -161,11 +162,10 @@ def main() -> None:
         command = [sys.executable, __file__, "--system", system, "--repeat", str(args.repeat)]
         if args.quick:
             command.append("--quick")
-        done = subprocess.run(command, capture_output=True, text=True)
+        done = subprocess.run(command, stdout=subprocess.PIPE, text=True)
         if done.returncode:
-            sys.exit(f"{system} failed:\n{done.stderr}")
+            sys.exit(f"{system} failed")
         results[system] = json.loads(done.stdout.strip().splitlines()[-1])
-        print(f"{system}: done", file=sys.stderr)
     table = _table(results, sizes(args.quick))
     print(table)
     if not args.quick:
