@@ -14,21 +14,20 @@ import uuid
 import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from dask.utils import funcname
 
 from . import cluster, data, defaults, placement, workers
 from .dask_methods import DaskMethods
 from .dataset_methods import DatasetMethods
-from .worker_methods import WorkerMethods
 from .errors import FutureCancelledError
 from .execution import RemoteFunctions, Slot
 from .future import Future
 from .keys import data_key, map_keys, submit_key
 from .nesting import collect, replace
-from .state import CANCELLED, FINISHED, PENDING, TaskState, watch, watch_batch
-from .waiting import ALL_COMPLETED, FIRST_EXCEPTION, wait
+from .state import CANCELLED, ERROR, FINISHED, LOST, PENDING, TaskState, watch, watch_batch
+from .waiting import wait
+from .worker_methods import WorkerMethods
 
 logger = logging.getLogger(__name__)
 
@@ -303,8 +302,8 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods):
     def gather(self, futures, errors="raise", direct=None, asynchronous=None):
         """The results of ``futures``, in the same container shape.
 
-        ``errors="raise"`` raises the first failure's own exception (as soon as
-        one fails); ``errors="skip"`` leaves failed futures out of lists and dicts.
+        ``errors="raise"`` raises the first failure's own exception;
+        ``errors="skip"`` leaves failed futures out of lists and dicts.
         Anything that is not a Future is returned as it is.
 
         >>> client.gather({"a": client.submit(abs, -1), "b": [client.submit(abs, -2)]})
@@ -318,18 +317,16 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods):
         found = collect(futures, Future)
         if not found:
             return futures
-        wait(found, return_when=FIRST_EXCEPTION if errors == "raise" else ALL_COMPLETED)
-        if errors == "raise":
-            for future in found:
-                if future.status not in (FINISHED, PENDING):
-                    raise Future._error(future._state)
-            wait(found)  # every one finished or none failed: wait for the rest
-            for future in found:
-                if future.status != FINISHED:
-                    raise Future._error(future._state)
-        good = {id(f._state): f._state for f in found if f.status == FINISHED}
-        values = dict(zip(good, data.fetch(list(good.values()))))
-        if errors == "raise" or len(good) == len({id(f._state) for f in found}):
+        states = list({id(f._state): f._state for f in found}.values())
+        if errors == "skip":
+            wait(found)
+            states = [s for s in states if s.status == FINISHED]
+        else:
+            for state in states:  # failures already known need no round trip
+                if state.status in (CANCELLED, ERROR, LOST):
+                    raise Future._error(state)
+        values = dict(zip(map(id, states), data.fetch(states)))
+        if len(values) == len({id(f._state) for f in found}):
             return replace(futures, Future, lambda f: values[id(f._state)])
         return _drop_failed(futures, values)
 
@@ -425,7 +422,7 @@ def _cluster_address(address, scheduler_file):
             return json.load(f)["address"]
     if address is not None and not isinstance(address, str):
         # A cluster object (LocalCluster and friends) names its scheduler.
-        address = getattr(address, "scheduler_address", None) or getattr(address, "address")
+        address = getattr(address, "scheduler_address", None) or address.address
     return address
 
 

@@ -143,8 +143,10 @@ def _start_local(n_workers, threads_per_worker, dashboard_address, object_store_
         object_store_memory = _default_object_store_memory()
     if n_workers is None or n_workers <= 1:
         num_cpus = threads_per_worker or ncpus
-        context = ray.init(num_cpus=num_cpus, object_store_memory=object_store_memory,
-                           **dashboard, **_quiet())
+        # address="local": without it ray.init joins any cluster that `ray start`
+        # left running on this machine, instead of starting the one asked for.
+        context = ray.init(address="local", num_cpus=num_cpus,
+                           object_store_memory=object_store_memory, **dashboard, **_quiet())
         return Connection(address=context.address_info["gcs_address"], owned=True,
                           dashboard_url=context.dashboard_url)
     from ray.cluster_utils import Cluster

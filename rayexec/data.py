@@ -8,8 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import RemoteFailure, user_exception
-from .state import TaskState
+from .errors import (
+    FutureCancelledError,
+    RemoteFailure,
+    TimeoutError,
+    user_exception,
+    with_remote_traceback,
+)
+from .state import PENDING, TaskState
 
 
 def put(value: Any):
@@ -26,33 +32,48 @@ def put(value: Any):
 
 
 def fetch(states: list[TaskState]) -> list:
-    """The values of finished ``states``, in order, in one round trip.
+    """The values of ``states``, in order, in one round trip (waiting for them).
 
     Raises the user's exception of the first state whose value turns out to be
-    a failure (a failed batched element, or data lost from the cluster).
+    a failure: a failed task or batched element, or data lost from the cluster.
     """
     import ray
 
+    for state in states:
+        if state.ref is None:
+            raise FutureCancelledError(state.key)
     try:
         values = ray.get([s.ref for s in states])
     except ray.exceptions.RayError:
         # Find which one failed, so that its own error is the one raised.
-        values = [fetch_one(s) for s in states]
-    for value in values:
-        if type(value) is RemoteFailure:
-            exc = user_exception(value)
-            raise exc.with_traceback(exc.__traceback__)
+        return [fetch_one(s) for s in states]
+    for state, value in zip(states, values):
+        _settle(state, value)
     return values
 
 
-def fetch_one(state: TaskState) -> Any:
-    """The value of one finished state."""
+def fetch_one(state: TaskState, timeout: float | None = None) -> Any:
+    """The value of one state, waiting up to ``timeout`` seconds for it."""
     import ray
 
+    if state.ref is None:
+        raise FutureCancelledError(state.key)
     try:
-        value = ray.get(state.ref)
+        value = ray.get(state.ref, timeout=timeout)
+    except ray.exceptions.GetTimeoutError:
+        raise TimeoutError(f"{state.key} did not finish within {timeout} s") from None
     except ray.exceptions.RayError as error:
-        raise user_exception(error) from None
-    if type(value) is RemoteFailure:
-        raise user_exception(value)
+        state.fail(error)
+        raise with_remote_traceback(user_exception(error)) from None
+    _settle(state, value)
     return value
+
+
+def _settle(state: TaskState, value: Any) -> None:
+    # Reading the value may beat the receipt's callback: whoever learns first
+    # settles the state (a settled state ignores the later news).
+    if type(value) is RemoteFailure:
+        state.fail(value)
+        raise with_remote_traceback(user_exception(value))
+    if state.status == PENDING:
+        state.finish(type(value).__name__)

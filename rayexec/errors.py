@@ -90,11 +90,22 @@ def remote_traceback(exc: BaseException):
     return Traceback.from_dict(data).as_traceback()
 
 
+def with_remote_traceback(exc: BaseException) -> BaseException:
+    """``exc`` carrying the traceback recorded where it was raised, ready to raise.
+
+    Built at raise time, not stored: traceback objects keep frames (and all
+    their locals) alive.
+    """
+    tb = remote_traceback(exc)
+    return exc.with_traceback(tb) if tb is not None else exc
+
+
 def user_exception(error: BaseException) -> BaseException:
     """The exception the user's code raised, given what Ray reported.
 
-    Unwraps ``RayTaskError`` to its cause with the remote traceback attached, and
-    maps Ray's own failure kinds onto the names ``distributed`` users know.
+    Unwraps ``RayTaskError`` to its cause and maps Ray's own failure kinds onto
+    the names ``distributed`` users know.  Raise it through
+    :func:`with_remote_traceback` to show the user's own frames.
     """
     from ray import exceptions as rx  # Ray is imported only once errors occur
 
@@ -111,7 +122,4 @@ def user_exception(error: BaseException) -> BaseException:
         if cause is None or isinstance(cause, rx.RayTaskError):
             return error
         error = cause
-    tb = remote_traceback(error)
-    if tb is not None:
-        error = error.with_traceback(tb)
     return error

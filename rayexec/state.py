@@ -17,7 +17,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
-from .errors import RemoteFailure, remote_traceback, user_exception
+from .errors import RemoteFailure, user_exception
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ _lock = threading.Lock()
 class TaskState:
     """Where a key's result lives and what became of it."""
 
-    __slots__ = ("key", "ref", "status", "exception", "traceback", "type_name", "batched",
+    __slots__ = ("key", "ref", "status", "exception", "type_name", "batched",
                  "_callbacks", "__weakref__")
 
     def __init__(self, key: str, ref: Any = None, status: str = PENDING,
@@ -45,7 +45,6 @@ class TaskState:
         self.ref = ref  # the ObjectRef of the value; dropped when the data is released
         self.status = status
         self.exception: BaseException | None = None
-        self.traceback = None
         self.type_name = type_name
         self._callbacks: list | None = None
 
@@ -71,8 +70,7 @@ class TaskState:
         self._settle(FINISHED, type_name=type_name)
 
     def fail(self, error: BaseException) -> None:
-        exc = user_exception(error)
-        self._settle(ERROR, exception=exc, traceback=remote_traceback(exc) or exc.__traceback__)
+        self._settle(ERROR, exception=user_exception(error))
 
     def cancel(self, reason: str = "cancelled") -> None:
         """Cancel from any state; the data is released."""
@@ -82,13 +80,12 @@ class TaskState:
     def lose(self, error: BaseException) -> None:
         self._settle(LOST, exception=user_exception(error), any_state=True)
 
-    def _settle(self, status, exception=None, traceback=None, type_name=None, any_state=False):
+    def _settle(self, status, exception=None, type_name=None, any_state=False):
         with _lock:
             if self.status == CANCELLED or (self.status != PENDING and not any_state):
                 return
             self.status = status
             self.exception = exception
-            self.traceback = traceback
             if type_name is not None:
                 self.type_name = type_name
             callbacks, self._callbacks = self._callbacks, None

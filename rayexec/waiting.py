@@ -52,37 +52,40 @@ def wait(fs, timeout: float | None = None, return_when: str = ALL_COMPLETED
     if return_when not in (ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION):
         raise ValueError(f"unknown return_when={return_when!r}")
     futures = _as_future_list(fs)
-    condition = threading.Condition()
     pending = [f for f in futures if not f.done()]
+    lock = threading.Lock()
+    satisfied = threading.Event()
     counts = {"left": len(pending), "failed": any(f.status == ERROR for f in futures)}
 
-    def satisfied() -> bool:
-        if counts["left"] == 0:
-            return True
-        if return_when == FIRST_COMPLETED:
-            return counts["left"] < len(pending) or len(pending) < len(futures)
-        if return_when == FIRST_EXCEPTION:
-            return counts["failed"]
-        return False
+    def check() -> None:  # under ``lock``
+        if (counts["left"] == 0
+                or (return_when == FIRST_COMPLETED
+                    and (counts["left"] < len(pending) or len(pending) < len(futures)))
+                or (return_when == FIRST_EXCEPTION and counts["failed"])):
+            satisfied.set()
 
     def on_done(state):
-        with condition:
+        # Wake the waiting thread only once the condition holds, not on every completion.
+        with lock:
             counts["left"] -= 1
             counts["failed"] = counts["failed"] or state.status == ERROR
-            condition.notify_all()
+            check()
 
-    callbacks = []
+    with lock:
+        check()
+    registered = []
     for future in pending:
-        callbacks.append((future._state, on_done))
+        if satisfied.is_set():
+            break
         future._state.add_callback(on_done)
+        registered.append(future._state)
     try:
-        with condition:
-            if not condition.wait_for(satisfied, timeout):
-                raise TimeoutError(f"wait: {counts['left']} of {len(futures)} futures "
-                                   f"not done after {timeout} s")
+        if not satisfied.wait(timeout):
+            raise TimeoutError(f"wait: {counts['left']} of {len(futures)} futures "
+                               f"not done after {timeout} s")
     finally:
-        for state, fn in callbacks:
-            state.remove_callback(fn)
+        for state in registered:
+            state.remove_callback(on_done)
     done = {f for f in futures if f.done()}
     return DoneAndNotDoneFutures(done, set(futures) - done)
 
