@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dask.utils import funcname
 
 from . import cluster, data, defaults, placement, workers
+from .asynchronous import async_capable, background_loop, in_thread, sync, wants_async
 from .dask_methods import DaskMethods
 from .dataset_methods import DatasetMethods
 from .errors import FutureCancelledError
@@ -63,10 +64,7 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods):
                  **kwargs):
         self.id = name or f"Client-{uuid.uuid4()}"
         self.asynchronous = asynchronous
-        self.status = "connecting"
-        timeout = 30 if timeout in (_no_default, None) else float(timeout)
-        address = _cluster_address(address, scheduler_file)
-        self._connection = cluster.connect(address, timeout=timeout, **kwargs)
+        self.status = "newly-created"
         self._states: weakref.WeakValueDictionary[str, TaskState] = weakref.WeakValueDictionary()
         self._lock = threading.RLock()
         self._remote = RemoteFunctions()
@@ -74,10 +72,57 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods):
         self._forgotten: set[TaskState] = set()  # fire_and_forget keeps these until done
         self._callback_pool: ThreadPoolExecutor | None = None
         self._cpus: int | None = None
+        self._loop = loop
+        self._set_as_default = set_as_default
+        self._connect_args = dict(
+            address=_cluster_address(address, scheduler_file),
+            timeout=30 if timeout in (_no_default, None) else float(timeout), **kwargs)
+        if not asynchronous:
+            self._start()
+        # An asynchronous client connects when awaited: `await Client(asynchronous=True)`.
+
+    def _start(self) -> Client:
+        if self.status == "running":
+            return self
+        self.status = "connecting"
+        self._connection = cluster.connect(**self._connect_args)
         self.status = "running"
-        if set_as_default:
+        if self._set_as_default:
             defaults.set_default(self)
             self._activate_dask()
+        return self
+
+    async def _start_async(self) -> Client:
+        if self._loop is None:
+            from tornado.ioloop import IOLoop
+
+            self._loop = IOLoop.current()
+        await in_thread(self._start)
+        return self
+
+    def __await__(self):
+        return self._start_async().__await__()
+
+    async def __aenter__(self) -> Client:
+        return await self._start_async()
+
+    async def __aexit__(self, *exc) -> None:
+        await self.close(asynchronous=True)
+
+    @property
+    def loop(self):
+        """A running tornado IOLoop: the one an asynchronous client was awaited on, or
+        one shared by synchronous clients on a background thread."""
+        if self._loop is None:
+            self._loop = background_loop()
+        return self._loop
+
+    def sync(self, func, *args, asynchronous=None, callback_timeout=None, **kwargs):
+        """Run the coroutine function ``func`` on :attr:`loop`: its result, or an
+        awaitable when asynchronous."""
+        if wants_async(self, asynchronous):
+            return func(*args, **kwargs)
+        return sync(self.loop, func, *args, callback_timeout=callback_timeout, **kwargs)
 
     # -- lifecycle ----------------------------------------------------------------
     @classmethod
@@ -91,9 +136,11 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods):
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def close(self, timeout=_no_default) -> None:
+    @async_capable
+    def close(self, timeout=_no_default, asynchronous=None) -> None:
         """Cancel this client's pending work, forget its data, and stop what it started."""
-        if self.status == "closed":
+        if self.status in ("closed", "newly-created"):
+            self.status = "closed"
             return
         self.status = "closing"
         with self._lock:
@@ -109,6 +156,8 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods):
         self.status = "closed"
 
     def _check_open(self) -> None:
+        if self.status == "newly-created":
+            raise RuntimeError(f"{self.id} is asynchronous: `await` it before use")
         if self.status != "running":
             raise RuntimeError(f"{self.id} is {self.status}; create a new Client to submit work")
 
@@ -263,6 +312,7 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods):
         return state.ref
 
     # -- data in and out ----------------------------------------------------------------
+    @async_capable
     def scatter(self, data, workers=None, broadcast=False, direct=None, hash=True,
                 timeout=_no_default, asynchronous=None):
         """Put local data on the cluster; Futures in the same shape.
@@ -299,6 +349,7 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods):
                 self._states[key] = state
         return Future(key, self, state)
 
+    @async_capable
     def gather(self, futures, errors="raise", direct=None, asynchronous=None):
         """The results of ``futures``, in the same container shape.
 
@@ -331,6 +382,7 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods):
         return _drop_failed(futures, values)
 
     # -- control ----------------------------------------------------------------
+    @async_capable
     def cancel(self, futures, asynchronous=None, force=False, reason=None, msg=None) -> None:
         """Cancel ``futures``: their status becomes ``cancelled`` and their data is dropped.
 
@@ -355,7 +407,8 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods):
                     pass
             state.cancel()
 
-    def restart(self, timeout=_no_default, wait_for_workers=True) -> Client:
+    @async_capable
+    def restart(self, timeout=_no_default, wait_for_workers=True, asynchronous=None) -> Client:
         """Stop all work, drop all data; every held future becomes ``cancelled``.
 
         New tasks run in fresh worker processes, so state a task left in a

@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from .asynchronous import in_thread, wants_async
 from .errors import TimeoutError
 from .future import Future
 from .nesting import collect
@@ -52,6 +53,12 @@ def wait(fs, timeout: float | None = None, return_when: str = ALL_COMPLETED
     if return_when not in (ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION):
         raise ValueError(f"unknown return_when={return_when!r}")
     futures = _as_future_list(fs)
+    if futures and wants_async(futures[0].client, None):
+        return in_thread(_wait, futures, timeout, return_when)
+    return _wait(futures, timeout, return_when)
+
+
+def _wait(futures: list[Future], timeout, return_when) -> DoneAndNotDoneFutures:
     pending = [f for f in futures if not f.done()]
     lock = threading.Lock()
     satisfied = threading.Event()

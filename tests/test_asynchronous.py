@@ -1,0 +1,84 @@
+"""The asynchronous API: awaitable clients, futures, gather/scatter, client.loop."""
+
+import asyncio
+
+import pytest
+from tornado.ioloop import IOLoop
+
+from rayexec import Client, wait
+from rayexec.asynchronous import sync
+
+
+def inc(x):
+    return x + 1
+
+
+def test_async_client_in_asyncio(ray_cluster):
+    async def main():
+        async with Client(asynchronous=True) as c:
+            assert c.status == "running"
+            future = c.submit(inc, 1)
+            assert await future == 2
+            assert await c.gather([future, (future,)]) == [2, (2,)]
+            [remote] = await c.scatter([10])
+            assert await c.submit(inc, remote) == 11
+            done, _ = await wait([future])
+            assert future in done
+            return c
+
+    client = asyncio.run(main())
+    assert client.status == "closed"
+
+
+def test_await_client_then_close(ray_cluster):
+    async def main():
+        c = await Client(asynchronous=True)
+        result = await c.submit(inc, 5)
+        await c.close()
+        return result, c.status
+
+    assert asyncio.run(main()) == (6, "closed")
+
+
+def test_async_client_must_be_awaited_before_use(ray_cluster):
+    c = Client(asynchronous=True)
+    with pytest.raises(RuntimeError, match="await"):
+        c.submit(inc, 1)
+    asyncio.run(c.close())
+    assert c.status == "closed"
+
+
+def test_sync_client_gives_awaitables_on_request(client):
+    async def main():
+        futures = await client.scatter([1, 2], asynchronous=True)
+        return await client.gather(client.map(inc, futures), asynchronous=True)
+
+    assert asyncio.run(main()) == [2, 3]
+
+
+def test_works_from_a_tornado_ioloop(client):
+    async def main():
+        return await client.gather(client.submit(inc, 1), asynchronous=True)
+
+    assert IOLoop(make_current=False).run_sync(main) == 2
+
+
+def test_client_loop_is_a_running_ioloop(client):
+    loop = client.loop
+    assert isinstance(loop, IOLoop)
+    assert loop.asyncio_loop.is_running()
+    seen = []
+
+    async def collect():
+        seen.append(await client.gather(client.submit(inc, 41), asynchronous=True))
+        return seen[-1]
+
+    assert sync(loop, collect) == 42
+    assert client.sync(collect) == 42
+
+
+def test_gather_of_plain_values_and_tuples(client):
+    f = client.submit(inc, 1)
+    assert client.gather(3) == 3
+    assert client.gather((f, f)) == (2, 2)
+    assert client.submit(lambda t: t[0] + t[1], (f, f)).result() == 4
