@@ -44,8 +44,7 @@ class DaskMethods:
         packed = pack(keys, futures.__getitem__)
         return self.gather(packed) if sync else packed
 
-    def compute(self, collections, sync=False, optimize_graph=True, divisions=False,
-                workers=None, allow_other_workers=False, resources=None, retries=0,
+    def compute(self, collections, sync=False, optimize_graph=True, workers=None, allow_other_workers=False, resources=None, retries=0,
                 priority=0, fifo_timeout="60s", actors=None, traverse=True, **kwargs):
         """Start computing dask collections; a Future per collection (values if ``sync``).
 
@@ -129,8 +128,8 @@ class DaskMethods:
                          **{k: v for k, v in options.items() if v}}
         with self._lock:
             held = self._held_states(graph.nodes)
-            parts = partition(graph, keys, held, self._cluster_cpus(), call_defaults)
-            states = {**held, **launch(self, parts, held)}
+        parts = partition(graph, keys, held, self._cluster_cpus(), call_defaults)
+        states = {**held, **launch(self, parts, held)}
         return {key: Future(key, self, states[key]) for key in keys}
 
     def _held_states(self, nodes: dict) -> dict:

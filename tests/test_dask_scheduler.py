@@ -67,3 +67,14 @@ def test_dask_persist_goes_through_client_persist(client):
 @pytest.mark.parametrize("name", ["sync", "threads"])
 def test_named_schedulers_are_untouched(client, name):
     assert delayed(sum)([1, 2]).compute(scheduler=name) == 3
+
+
+@pytest.mark.parametrize("method", ["get", "compute", "persist"])
+def test_signatures_match_distributed(method):
+    import inspect
+
+    distributed = pytest.importorskip("distributed")
+    ours = inspect.signature(getattr(Client, method))
+    theirs = inspect.signature(getattr(distributed.Client, method))
+    assert [(p.name, p.default) for p in ours.parameters.values()] == [
+        (p.name, p.default) for p in theirs.parameters.values()]
