@@ -44,8 +44,9 @@ class DaskMethods:
         packed = pack(keys, futures.__getitem__)
         return self.gather(packed) if sync else packed
 
-    def compute(self, collections, sync=False, optimize_graph=True, workers=None, allow_other_workers=False, resources=None, retries=0,
-                priority=0, fifo_timeout="60s", actors=None, traverse=True, **kwargs):
+    def compute(self, collections, sync=False, optimize_graph=True, workers=None,
+                allow_other_workers=False, resources=None, retries=0, priority=0,
+                fifo_timeout="60s", actors=None, traverse=True, **kwargs):
         """Start computing dask collections; a Future per collection (values if ``sync``).
 
         A list (or tuple, set) gives a list; one collection gives one Future.
