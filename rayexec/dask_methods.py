@@ -116,6 +116,28 @@ class DaskMethods:
             result.append(rebuild({k: futures[k] for k in flatten([collection_keys])}, *args))
         return result[0] if singleton else result
 
+    def normalize_collection(self, collection):
+        """``collection`` with the tasks of keys this client holds replaced by their Futures.
+
+        The graph shrinks to what is still missing; computing it does not redo
+        work already on the cluster.
+
+        >>> y = client.normalize_collection(x)  # doctest: +SKIP
+        """
+        from dask._task_spec import DataNode, cull
+
+        graph = normalize(collection.__dask_graph__()).nodes
+        with self._lock:
+            held = self._held_states(graph)
+        held = {key: state for key, state in held.items() if key in graph}
+        if not held:
+            return collection
+        for key, state in held.items():
+            graph[key] = DataNode(key, Future(key, self, state))
+        graph = cull(graph, list(flatten(collection.__dask_keys__())))
+        rebuild, args = collection.__dask_postpersist__()
+        return rebuild(graph, *args)
+
     def _graph_to_futures(self, dsk, keys: list, **options) -> dict[Any, Future]:
         """Launch what computing ``keys`` of ``dsk`` takes; a Future per key.
 

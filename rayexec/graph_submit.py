@@ -40,7 +40,11 @@ def launch(client: Client, parts: list[Part], held: dict) -> dict:
     refs = {key: state.ref for key, state in held.items()}
     states: dict = {}
     for part in parts:
-        blob, futures = graph_pickle.dumps(part.nodes, Future)
+        try:
+            blob, futures = graph_pickle.dumps(part.nodes, Future)
+        except Exception as exc:
+            raise TypeError(f"rayexec cannot serialise the graph's tasks to send them to "
+                            f"the cluster: {type(exc).__name__}: {exc}") from exc
         arguments = [refs[key] for key in part.inputs]
         arguments.extend(client._ref_of(f) for f in futures)
         options = placement.task_options(**part.placement)

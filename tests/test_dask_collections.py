@@ -116,3 +116,15 @@ def test_dataframe_workloads(client):
     persisted = client.persist(dleft)
     assert type(persisted) is type(dleft)
     assert persisted.x.sum().compute() == pytest.approx(left.x.sum())
+
+
+def test_normalize_collection_uses_held_futures(client):
+    x = da.arange(100, chunks=10) * 2
+    total = (x + 1).sum()
+    assert client.normalize_collection(total) is total  # nothing held yet
+    persisted = client.persist(x)
+    smaller = client.normalize_collection(total)
+    assert len(smaller.__dask_graph__()) < len(total.__dask_graph__())
+    assert len(futures_of(smaller)) == 10
+    assert smaller.compute() == sync(total)
+    del persisted

@@ -103,3 +103,10 @@ def test_only_requested_keys_stay_on_the_cluster(client):
 def test_unknown_key_is_an_error(client):
     with pytest.raises(KeyError, match="nothing"):
         client.get({"x": 1}, "nothing")
+
+
+def test_unpicklable_graph_is_a_clear_error(client):
+    import threading
+
+    with pytest.raises(TypeError, match="cannot serialise"):
+        client.get({"x": (id, threading.Lock())}, "x")
