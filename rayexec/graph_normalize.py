@@ -41,13 +41,15 @@ class Graph:
 
 def normalize(dsk: Any) -> Graph:
     """``dsk`` (an Expr, a HighLevelGraph or a dict of either task format) as a :class:`Graph`."""
-    from dask._expr import Expr, HLGExpr, LLGExpr
+    from dask._expr import Expr, HLGExpr
     from dask.highlevelgraph import HighLevelGraph
 
     if isinstance(dsk, HighLevelGraph):
         dsk = HLGExpr(dsk)
     elif isinstance(dsk, Mapping):
-        dsk = LLGExpr(dict(dsk))
+        # A plain dict carries no annotations.  (Wrapping it in an expression
+        # would tokenize every task: slow, and it fails for unhashable data.)
+        return Graph(convert_legacy_graph(dict(dsk)), {})
     if not isinstance(dsk, Expr):
         raise TypeError("get expects a dask graph: a dict, a HighLevelGraph or a dask "
                         f"expression, got {type(dsk).__name__}")
