@@ -136,27 +136,45 @@ def scheduler_info(scheduler_address: str | None = None) -> dict:
     }
 
 
-def locations(refs: list) -> list[list[str]]:
-    """For each ObjectRef, the addresses of the workers holding a copy of it.
+# Ray returns objects up to this size inside the task's reply, into the memory
+# of the process that owns them, instead of a node's object store.
+INLINE_LIMIT = 100 * 1024
 
-    Small objects (under Ray's 100 KB inline limit) are kept in the memory of
+
+def locations(refs: list, settle: float = 2.0) -> list[list[str]]:
+    """For each finished ObjectRef, the addresses of the workers holding a copy.
+
+    Small objects (up to Ray's 100 KB inline limit) are kept in the memory of
     the process that owns them, not in a node's object store; they are
-    reported on the owner's node -- this process's.
+    reported on the owner's node -- this process's.  A large object whose
+    location Ray has not recorded yet (it is reported a moment after the
+    task ends) is asked about again for up to ``settle`` seconds.
     """
     import ray
     from ray.experimental import get_object_locations
 
     if not refs:
         return []
-    found = get_object_locations(refs, timeout_ms=10_000)
     by_id = {w.node_id: w.address for w in alive_workers(fresh=False)}
     here = by_id.get(ray.get_runtime_context().get_node_id())
-    result = []
-    for ref in refs:
-        info = found.get(ref) or {}
-        node_ids = info.get("node_ids") or []
-        addresses = [by_id[n] for n in node_ids if n in by_id]
-        if not node_ids and info.get("object_size") and here:
-            addresses = [here]
-        result.append(addresses)
-    return result
+    result: dict[int, list[str]] = {}
+    todo = list(enumerate(refs))
+    deadline = time.monotonic() + settle
+    while todo:
+        found = get_object_locations([ref for _, ref in todo], timeout_ms=10_000)
+        waiting = []
+        for i, ref in todo:
+            info = found.get(ref) or {}
+            node_ids, size = info.get("node_ids") or [], info.get("object_size")
+            if node_ids:
+                result[i] = [by_id[n] for n in node_ids if n in by_id]
+            elif size is not None and size <= INLINE_LIMIT:
+                result[i] = [here] if here else []
+            else:
+                waiting.append((i, ref))
+                result[i] = []
+        if not waiting or time.monotonic() >= deadline:
+            break
+        todo = waiting
+        time.sleep(0.05)
+    return [result[i] for i in range(len(refs))]
