@@ -117,3 +117,14 @@ def test_a_client_without_the_token_is_refused(ray_start_cluster):
     assert result.returncode != 0 and "connected" not in result.stdout
     assert "token" in result.stderr.lower() or "auth" in result.stderr.lower()
     assert time.monotonic() - started < 180
+
+
+def test_placement_on_nodes_of_different_shapes():
+    """A Cluster with a GPU node, a 2-CPU node and a plain head (in its own process)."""
+    result = run_script("placement_shapes.py", timeout=280)
+    assert result.returncode == 0, result.stderr[-3000:]
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert found == {"nthreads": [1, 1, 2], "gpu": True, "gpu_ids": True, "two_cpus": True,
+                     "label_selector": True, "run": True, "locality": True,
+                     "dead_pin_fails": True, "dead_pin_error": "TaskUnschedulableError",
+                     "dead_pin_refused": True, "soft_pin_survives": True}
