@@ -46,6 +46,9 @@ _EXPORTS = {
     "Nanny": "local_cluster",
     "Pool": "pool",
     "RemoteData": "pool",
+    # distributed.utils.sync: run a coroutine on a client's loop from another thread
+    "sync": "asynchronous",
+    "activate_shim": "commands",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -134,7 +134,15 @@ class RayNode:
         return self.process.pid if self.process else None
 
     def launch(self) -> RayNode:
-        """Start the process without waiting for the node to be up."""
+        """Start the process without waiting for the node to be up.
+
+        A worker checks first that its scheduler answers: ``ray start`` would
+        retry for minutes before saying anything.
+        """
+        if not self.head:
+            from .cluster import check_reachable
+
+            check_reachable(self.address, timeout=10)
         env = dict(os.environ)
         # Drain on SIGTERM exists for Ray Serve; a scheduler or worker stops at once,
         # as distributed's do.

@@ -1,0 +1,3 @@
+"""``distributed.actor``: re-exports from rayexec."""
+
+from rayexec import Actor, ActorFuture, BaseActorFuture  # noqa: F401

@@ -1,0 +1,3 @@
+"""``distributed.deploy.local``: re-exports from rayexec."""
+
+from rayexec import LocalCluster  # noqa: F401

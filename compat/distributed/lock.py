@@ -1,0 +1,3 @@
+"""``distributed.lock``: re-exports from rayexec."""
+
+from rayexec import Lock  # noqa: F401

@@ -1,0 +1,3 @@
+"""``distributed.nanny``: re-exports from rayexec."""
+
+from rayexec import Nanny  # noqa: F401

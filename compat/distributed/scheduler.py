@@ -1,0 +1,3 @@
+"""``distributed.scheduler``: re-exports from rayexec."""
+
+from rayexec import KilledWorker, Scheduler  # noqa: F401

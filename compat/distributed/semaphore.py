@@ -1,0 +1,3 @@
+"""``distributed.semaphore``: re-exports from rayexec."""
+
+from rayexec import Semaphore  # noqa: F401

@@ -1,0 +1,22 @@
+"""``distributed.utils``: the helpers libraries import from it, re-exported.
+
+Most of them moved to ``dask.utils`` long ago; distributed still serves them here.
+"""
+
+from contextlib import suppress as ignoring  # noqa: F401
+
+from dask.utils import (  # noqa: F401
+    format_bytes,
+    format_time,
+    funcname,
+    has_keyword,
+    import_required,
+    key_split,
+    parse_bytes,
+    parse_timedelta,
+    tmpfile,
+    typename,
+)
+from ray.util import get_node_ip_address as get_ip  # noqa: F401
+
+from rayexec import CancelledError, TimeoutError, sync  # noqa: F401
