@@ -48,6 +48,8 @@ _EXPORTS = {
     "RemoteData": "pool",
     # distributed.utils.sync: run a coroutine on a client's loop from another thread
     "sync": "asynchronous",
+    # distributed.utils.sync: run a coroutine on a client's loop from another thread
+    "sync": "asynchronous",
     "activate_shim": "commands",
 }
 

@@ -1,33 +1,3 @@
-"""``distributed.utils_test``: re-exports from rayexec, for libraries' test suites."""
+"""``distributed.utils_test``: the test helpers libraries' own tests use; re-exports from rayexec."""
 
-from rayexec.utils_test import (  # noqa: F401
-    a,
-    async_poll_for,
-    b,
-    captured_logger,
-    clean,
-    cleanup,
-    client,
-    cluster,
-    cluster_fixture,
-    dec,
-    div,
-    double,
-    gen_cluster,
-    gen_test,
-    inc,
-    loop,
-    loop_in_thread,
-    mul,
-    poll_for,
-    randominc,
-    s,
-    slowadd,
-    slowdec,
-    slowdouble,
-    slowidentity,
-    slowinc,
-    slowsum,
-    throws,
-    wait_for,
-)
+from rayexec.utils_test import *  # noqa: F401,F403

@@ -1,0 +1,480 @@
+"""distributed's ``utils_test`` on rayexec: what libraries' test suites import.
+
+``gen_cluster(client=True)`` runs ``async def test(c, s, a, b)`` with ``c`` an
+asynchronous :class:`~rayexec.Client`, ``s`` the scheduler and ``a``, ``b`` the
+workers; ``cluster()`` yields ``({"address": ...}, [{"address": ...}, ...])``
+for synchronous tests; the ``loop``, ``loop_in_thread`` and ``cleanup``
+fixtures and the little functions (``inc``, ``slowinc`` ...) are distributed's.
+
+Ray is one per process and slow to start, so the test cluster is started once
+per process and kept: each test gets a fresh Client on it, and the cluster is
+reshaped (worker nodes added or removed) only when a test asks for other
+``nthreads``.  When Ray is already running in the process (a conftest started
+it, or a ``Client()``), that cluster is used as it is.
+
+>>> from rayexec.utils_test import gen_cluster, inc
+>>> @gen_cluster(client=True)
+... async def test_inc(c, s, a, b):
+...     assert await c.submit(inc, 1) == 2
+>>> test_inc()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import concurrent.futures
+import contextlib
+import copy
+import functools
+import inspect
+import logging
+import threading
+from dataclasses import dataclass, field
+from time import sleep, time
+
+import dask
+import pytest
+
+from . import defaults
+
+logger = logging.getLogger(__name__)
+
+_TEST_TIMEOUT = 30  # seconds a gen_cluster / gen_test test may run, as in distributed
+_DEFAULT_NTHREADS = [("127.0.0.1", 1), ("127.0.0.1", 2)]
+
+
+# -- the little functions tests submit ---------------------------------------------
+
+
+def inc(x):
+    return x + 1
+
+
+def dec(x):
+    return x - 1
+
+
+def mul(x, y):
+    return x * y
+
+
+def div(x, y):
+    return x / y
+
+
+def double(x):
+    return x * 2
+
+
+def throws(x):
+    raise RuntimeError("hello!")
+
+
+def slowinc(x, delay=0.02):
+    sleep(delay)
+    return x + 1
+
+
+def slowdec(x, delay=0.02):
+    sleep(delay)
+    return x - 1
+
+
+def slowdouble(x, delay=0.02):
+    sleep(delay)
+    return 2 * x
+
+
+def slowadd(x, y, delay=0.02):
+    sleep(delay)
+    return x + y
+
+
+def slowsum(seq, delay=0.02):
+    sleep(delay)
+    return sum(seq)
+
+
+def slowidentity(*args, **kwargs):
+    sleep(kwargs.get("delay", 0.02))
+    return args[0] if len(args) == 1 else args
+
+
+def randominc(x, scale=1):
+    from random import random
+
+    sleep(random() * scale)
+    return x + 1
+
+
+# -- the scheduler and workers a test sees -----------------------------------------
+
+
+@dataclass
+class TestWorker:
+    """A worker (Ray node) as a test sees it: ``address`` is the one the client
+    uses in ``nthreads()`` and accepts in ``submit(..., workers=...)``."""
+
+    __test__ = False  # not a test class, whatever its name says
+
+    address: str
+    nthreads: int
+    node_id: str
+    name: int = 0
+
+    @property
+    def id(self) -> str:
+        return self.node_id
+
+
+@dataclass
+class TestScheduler:
+    """The scheduler (the Ray head) as a test sees it: ``address`` and ``workers``."""
+
+    __test__ = False
+
+    address: str
+    workers: dict = field(default_factory=dict)  # address -> TestWorker
+
+
+# -- the test cluster: one per process ---------------------------------------------
+
+
+class _TestCluster:
+    """A Ray cluster on this machine: a head that runs no tasks, one node per worker."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._cluster = None  # ray.cluster_utils.Cluster when this module started Ray
+        self._nodes: list = []  # (nthreads, node) for each worker node
+
+    def ensure(self, nthreads: list[int]) -> tuple[TestScheduler, list[TestWorker]]:
+        """The scheduler and workers, started or reshaped to ``nthreads`` if ours."""
+        import ray
+
+        with self._lock:
+            if self._cluster is None and not ray.is_initialized():
+                self._start()
+            if self._cluster is not None:
+                self._reshape(nthreads)
+            return self._describe(len(nthreads))
+
+    def _start(self) -> None:
+        import ray
+        from ray.cluster_utils import Cluster
+
+        from .cluster import _quiet
+
+        self._cluster = Cluster(initialize_head=True, head_node_args={
+            "num_cpus": 0, "object_store_memory": 200 * 2**20, "include_dashboard": False})
+        ray.init(address=self._cluster.address, **_quiet())
+        atexit.register(self.shutdown)
+
+    def _reshape(self, nthreads: list[int]) -> None:
+        wanted = list(nthreads)
+        kept = []
+        for n, node in self._nodes:
+            if n in wanted:
+                wanted.remove(n)
+                kept.append((n, node))
+            else:
+                self._cluster.remove_node(node)
+        for n in wanted:
+            kept.append((n, self._cluster.add_node(
+                num_cpus=n, object_store_memory=100 * 2**20, wait=False)))
+        # Order the workers as asked, so that `a` has nthreads[0] threads.
+        order = {}
+        for n, node in kept:
+            order.setdefault(n, []).append(node)
+        self._nodes = [(n, order[n].pop(0)) for n in nthreads]
+        if wanted:
+            self._cluster.wait_for_nodes()
+
+    def _describe(self, count: int) -> tuple[TestScheduler, list[TestWorker]]:
+        import ray
+
+        from .workers import alive_workers
+
+        nodes = [w for w in alive_workers() if w.nthreads > 0]
+        if self._cluster is not None:  # ours: in the order of the nthreads asked for
+            by_id = {w.node_id: w for w in nodes}
+            nodes = [by_id[node.node_id] for _, node in self._nodes]
+        workers = [TestWorker(w.address, w.nthreads, w.node_id, name=i)
+                   for i, w in enumerate(nodes[:count])]
+        if len(workers) < count:
+            raise RuntimeError(
+                f"the test asks for {count} workers, but the Ray cluster already running "
+                f"in this process has {len(workers)} nodes with CPUs")
+        address = "tcp://" + ray.get_runtime_context().gcs_address
+        return TestScheduler(address, {w.address: w for w in workers}), workers
+
+    def shutdown(self) -> None:
+        import ray
+
+        with self._lock:
+            if self._cluster is None:
+                return
+            ray.shutdown()
+            self._cluster.shutdown()
+            self._cluster, self._nodes = None, []
+
+
+_test_cluster = _TestCluster()
+
+
+def _nthreads_of(spec) -> list[int]:
+    """distributed's ``[("127.0.0.1", 1), ...]`` (or plain ints) -> ``[1, ...]``."""
+    counts = []
+    for entry in spec:
+        n = entry if isinstance(entry, int) else entry[1]
+        if not isinstance(n, int) or n < 1:
+            raise ValueError(f"nthreads entries must be (host, threads >= 1), got {entry!r}")
+        counts.append(n)
+    return counts
+
+
+# -- cleaning up after a test --------------------------------------------------------
+
+
+def _close_leftover_clients() -> None:
+    """Close the clients a test left open, as distributed's fixtures do."""
+    while (client := defaults.current_client()) is not None:
+        client.close()
+
+
+@contextlib.contextmanager
+def clean():
+    """Restore dask's configuration and close leftover clients after the block."""
+    saved = copy.deepcopy(dask.config.config)
+    try:
+        yield
+    finally:
+        _close_leftover_clients()
+        dask.config.config.clear()
+        dask.config.config.update(saved)
+
+
+# -- synchronous tests ------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def cluster(nworkers=2, nanny=False, worker_kwargs=None, active_rpc_timeout=10,
+            scheduler_kwargs=None, config=None):
+    """A scheduler and ``nworkers`` workers: ``({"address": ...}, [{"address": ...}])``.
+
+    ``worker_kwargs={"nthreads": n}`` sets the threads of each worker (default 1).
+
+    >>> with cluster() as (s, [a, b]):              # doctest: +SKIP
+    ...     with Client(s["address"]) as client:
+    ...         client.submit(inc, 1).result()
+    2
+    """
+    nthreads = (worker_kwargs or {}).get("nthreads", 1)
+    with dask.config.set(config or {}):
+        s, workers = _test_cluster.ensure([nthreads] * nworkers)
+        try:
+            yield ({"address": s.address},
+                   [{"address": w.address, "proc": None} for w in workers])
+        finally:
+            _close_leftover_clients()
+
+
+def poll_for(predicate, timeout: float, fail_func=None, period: float = 0.05) -> None:
+    """Wait for ``predicate()`` to be true; fail the test after ``timeout`` seconds."""
+    deadline = time() + timeout
+    while not predicate():
+        sleep(period)
+        if time() > deadline:
+            if fail_func is not None:
+                fail_func()
+            pytest.fail(f"condition not reached within {timeout} seconds")
+
+
+wait_for = poll_for
+
+
+async def async_poll_for(predicate, timeout: float, fail_func=None,
+                         period: float = 0.05) -> None:
+    """:func:`poll_for` for coroutine tests."""
+    deadline = time() + timeout
+    while not predicate():
+        await asyncio.sleep(period)
+        if time() > deadline:
+            if fail_func is not None:
+                fail_func()
+            pytest.fail(f"condition not reached within {timeout} seconds")
+
+
+# -- coroutine tests ------------------------------------------------------------------
+
+
+def gen_test(timeout: float = _TEST_TIMEOUT, config: dict | None = None,
+             clean_kwargs: dict | None = None):
+    """Run ``async def test(...)`` in a fresh event loop, within ``timeout`` seconds.
+
+    >>> @gen_test()
+    ... async def test_sleep():
+    ...     await asyncio.sleep(0)
+    >>> test_sleep()
+    """
+
+    def decorate(func):
+        if not inspect.iscoroutinefunction(func):
+            raise RuntimeError("gen_test only works for coroutine functions.")
+
+        @functools.wraps(func)
+        def test_func(*args, **kwargs):
+            with clean(), dask.config.set(config or {}):
+                return asyncio.run(asyncio.wait_for(func(*args, **kwargs), timeout))
+
+        test_func.__signature__ = inspect.signature(func)
+        return test_func
+
+    return decorate
+
+
+def gen_cluster(nthreads=None, scheduler="127.0.0.1", timeout: float = _TEST_TIMEOUT,
+                security=None, Worker=None, client: bool = False, scheduler_kwargs=None,
+                worker_kwargs=None, client_kwargs=None, active_rpc_timeout=1, config=None,
+                clean_kwargs=None, allow_unclosed=True):
+    """Run ``async def test(s, a, b)`` -- or ``(c, s, a, b)`` with ``client=True`` --
+    on a scheduler and one worker per ``nthreads`` entry (default 1 and 2 threads).
+
+    ``c`` is an asynchronous Client, closed after the test; further parameters
+    of the test are pytest fixtures or parametrize arguments.  ``timeout``
+    counts from when the cluster is ready.
+
+    >>> @gen_cluster(client=True, nthreads=[("127.0.0.1", 1)] * 2)
+    ... async def test_two(c, s, a, b):
+    ...     assert await c.submit(inc, 1, workers=a.address) == 2
+    """
+    nthreads = _DEFAULT_NTHREADS if nthreads is None else nthreads
+    counts = _nthreads_of(nthreads)
+    client_kwargs = client_kwargs or {}
+
+    def decorate(func):
+        if not inspect.iscoroutinefunction(func):
+            raise RuntimeError("gen_cluster only works for coroutine functions.")
+
+        @functools.wraps(func)
+        def test_func(*outer_args, **kwargs):
+            with clean(), dask.config.set(config or {}):
+                s, workers = _test_cluster.ensure(counts)
+                return asyncio.run(_run_with_cluster(
+                    func, s, workers, client, client_kwargs, timeout, outer_args, kwargs))
+
+        # pytest must not see the cluster's parameters as fixtures to inject.
+        signature = inspect.signature(func)
+        taken = (1 if client else 0) + 1 + len(counts)
+        params = list(signature.parameters.values())
+        test_func.__signature__ = signature.replace(parameters=params[taken:])
+        return test_func
+
+    return decorate
+
+
+async def _run_with_cluster(func, s, workers, client, client_kwargs, timeout, args, kwargs):
+    from .client import Client
+
+    async with contextlib.AsyncExitStack() as stack:
+        leading = [s, *workers]
+        if client:
+            c = await stack.enter_async_context(
+                Client(s.address, asynchronous=True, **client_kwargs))
+            leading.insert(0, c)
+        try:
+            return await asyncio.wait_for(func(*leading, *args, **kwargs), timeout)
+        except asyncio.TimeoutError:
+            raise asyncio.TimeoutError(f"Test timeout ({timeout} s) hit") from None
+
+
+# -- fixtures ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cleanup():
+    """Restore dask's configuration and close the clients a test leaves open."""
+    with clean():
+        yield
+
+
+@pytest.fixture
+def loop_in_thread(cleanup):
+    """A running tornado IOLoop on a thread of its own, stopped after the test."""
+    started: concurrent.futures.Future = concurrent.futures.Future()
+
+    async def run():
+        from tornado.ioloop import IOLoop
+
+        stop = asyncio.Event()
+        started.set_result((IOLoop.current(), stop))
+        await stop.wait()
+
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="test IOLoop") as pool:
+        ran = pool.submit(asyncio.run, run())
+        for done in concurrent.futures.as_completed((started, ran)):
+            if done is ran:  # the loop ended (or never started): say why
+                ran.result()
+                return
+            io_loop, stop = started.result()
+            try:
+                yield io_loop
+            finally:
+                io_loop.add_callback(stop.set)
+
+
+@pytest.fixture
+def loop(loop_in_thread):
+    """distributed's ``loop`` fixture: the IOLoop of :func:`loop_in_thread`."""
+    return loop_in_thread
+
+
+@pytest.fixture
+def cluster_fixture(loop):
+    with cluster() as (scheduler, workers):
+        yield scheduler, workers
+
+
+@pytest.fixture
+def s(cluster_fixture):
+    return cluster_fixture[0]
+
+
+@pytest.fixture
+def a(cluster_fixture):
+    return cluster_fixture[1][0]
+
+
+@pytest.fixture
+def b(cluster_fixture):
+    return cluster_fixture[1][1]
+
+
+@pytest.fixture
+def client(loop, cluster_fixture):
+    """A synchronous Client on :func:`cluster_fixture`, using the ``loop`` fixture."""
+    from .client import Client
+
+    with Client(cluster_fixture[0]["address"], loop=loop) as c:
+        yield c
+
+
+@contextlib.contextmanager
+def captured_logger(logger, level=logging.INFO, propagate=None):
+    """Capture the output of ``logger`` (a Logger or its name) in a StringIO."""
+    import io
+
+    if isinstance(logger, str):
+        logger = logging.getLogger(logger)
+    saved = (logger.handlers[:], logger.level, logger.propagate)
+    buffer = io.StringIO()
+    logger.handlers[:] = [logging.StreamHandler(buffer)]
+    logger.setLevel(level)
+    if propagate is not None:
+        logger.propagate = propagate
+    try:
+        yield buffer
+    finally:
+        logger.handlers[:], level, logger.propagate = saved
+        logger.setLevel(level)
