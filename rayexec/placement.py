@@ -392,6 +392,25 @@ def _hold(value):
 _remote_hold = None
 
 
+def _holder():
+    global _remote_hold
+    import ray
+
+    if _remote_hold is None:
+        # No retries: the value cannot be recomputed anyway, and Ray then keeps
+        # no lineage, so the copy sent from here is freed once it has arrived.
+        _remote_hold = ray.remote(num_cpus=0, max_retries=0)(_hold)
+    return _remote_hold
+
+
+def _put(value, options: dict):
+    try:
+        return _holder().options(**options).remote(value)
+    except Exception as exc:
+        raise TypeError(f"rayexec cannot serialise a {type(value).__name__} to scatter it: "
+                        f"{type(exc).__name__}: {exc}") from exc
+
+
 def put_on(value, workers, allow_other_workers: bool = False):
     """Store ``value`` on one of ``workers``; its ObjectRef (``scatter(workers=...)``).
 
@@ -401,16 +420,16 @@ def put_on(value, workers, allow_other_workers: bool = False):
 
     >>> ref = put_on(list(range(10**6)), ["tcp://10.0.0.5:40000"])  # doctest: +SKIP
     """
-    global _remote_hold
-    import ray
+    return _put(value, worker_options(workers, allow_other_workers))
 
-    options = worker_options(workers, allow_other_workers)
-    if _remote_hold is None:
-        # No retries: the value cannot be recomputed anyway, and Ray then keeps
-        # no lineage, so the copy sent from here is freed once it has arrived.
-        _remote_hold = ray.remote(num_cpus=0, max_retries=0)(_hold)
-    try:
-        return _remote_hold.options(**options).remote(value)
-    except Exception as exc:
-        raise TypeError(f"rayexec cannot serialise a {type(value).__name__} to scatter it: "
-                        f"{type(exc).__name__}: {exc}") from exc
+
+def put_all(values: list, workers) -> list:
+    """Store ``values`` round-robin on the named workers, as distributed's scatter
+    spreads a list; their ObjectRefs in order.
+
+    >>> refs = put_all([a, b, c], ["tcp://10.0.0.5:40000", "tcp://10.0.0.6:40000"])
+    ... # doctest: +SKIP
+    """
+    chosen = _resolve(workers, strict=True)
+    pins = [pin_options([w]) for w in chosen]
+    return [_put(value, pins[i % len(pins)]) for i, value in enumerate(values)]

@@ -209,3 +209,16 @@ def test_infeasible_timeout_moves_the_error_onto_the_future(client, nodes):
         assert isinstance(future.exception(timeout=60), PlacementError)
         with pytest.raises(PlacementError, match="GPU"):
             client.gather(future)
+
+
+def test_put_all_spreads_values_round_robin(client, nodes):
+    import ray
+
+    refs = placement.put_all([big(i) for i in range(4)], list(nodes))
+    ray.wait(refs, num_returns=4, fetch_local=False)
+    located = rayexec.workers.locations(refs)
+    assert located[0] == located[2] and located[1] == located[3]
+    assert {located[0][0], located[1][0]} == set(nodes)
+    assert [float(v[0]) for v in ray.get(refs)] == [0.0, 1.0, 2.0, 3.0]
+    with pytest.raises(PlacementError, match="unknown worker"):
+        placement.put_all([1], ["tcp://10.255.0.1:1"])
