@@ -56,7 +56,6 @@ PLACEHOLDERS: dict[str, tuple[str, str]] = {
                "comparisons with strings such as client.status == 'running'"),
     "connect": ("rayexec does not speak distributed's wire protocol", "Client(address)"),
     "rpc": ("rayexec does not speak distributed's wire protocol", "Client(address)"),
-    "sync": ("rayexec's core is synchronous", "asyncio.run for coroutines"),
     "get_task_metadata": ("Ray keeps task metadata in its own tools", _DIAGNOSTICS),
     "get_task_stream": ("Ray keeps task timings in its own tools", _DIAGNOSTICS),
     "performance_report": ("Ray profiles clusters with its own tools", _DIAGNOSTICS),

@@ -1,0 +1,139 @@
+"""The drop-in ``distributed``: every way to turn it on, and every name it serves.
+
+The real distributed is installed in this environment; the shim must win over it.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import SCRIPTS
+
+import rayexec
+from rayexec.commands import compat_dir, pth_file, shim_off, shim_on
+
+distributed_real = pytest.importorskip("distributed")  # the installed, real package
+
+# Names of real distributed.__all__ that rayexec serves as placeholders raising on use.
+UNSUPPORTED = {
+    "Actor", "ActorFuture", "BaseActorFuture", "Adaptive", "CompatibleExecutor",
+    "CondaInstall", "PipInstall", "InstallPlugin", "Environ", "UploadDirectory", "UploadFile",
+    "Event", "Lock", "MultiLock", "Queue", "Semaphore", "Variable",
+    "SSHCluster", "SpecCluster", "SubprocessCluster",
+    "SchedulerPlugin", "WorkerPlugin", "NannyPlugin", "Reschedule", "Security", "Status",
+    "connect", "rpc", "get_task_metadata", "get_task_stream", "performance_report", "span",
+    "widgets", "secede", "rejoin", "worker_client", "local_client",
+}
+# Served by the shim package itself (re-exported from dask / the stdlib / a submodule).
+SHIM_ONLY = {"config", "print", "warn", "dask"}
+
+
+def run_check(*args, env=None, argv=None):
+    env = {**os.environ, **(env or {})}
+    argv = argv or [sys.executable, os.path.join(SCRIPTS, "compat_shim_check.py"), *args]
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def assert_shim(report):
+    assert report["file"].startswith(compat_dir()), report["file"]
+    assert all(report["same"].values()), {k: v for k, v in report["same"].items() if not v}
+    assert not report["ray_started"]  # importing the shim starts no Ray
+
+
+def test_every_distributed_name_is_served_or_explained():
+    names = set(distributed_real.__all__)
+    assert UNSUPPORTED <= names, UNSUPPORTED - names
+    provided = names - UNSUPPORTED - SHIM_ONLY
+    for name in sorted(provided):
+        value = getattr(rayexec, name)
+        assert value.__module__ != "rayexec.unsupported", f"{name} is a placeholder"
+    for name in sorted(UNSUPPORTED):
+        placeholder = getattr(rayexec, name)
+        assert placeholder.__module__ == "rayexec.unsupported", f"{name} is provided now: " \
+            "move it out of UNSUPPORTED"
+        with pytest.raises(NotImplementedError, match=rf"distributed\.{name} is not supported "
+                                                       r"on Ray: .+\. Use .+ instead\."):
+            placeholder()
+
+
+def test_placeholder_classes_can_be_subclassed_and_raise_on_use():
+    class MyPlugin(rayexec.WorkerPlugin):
+        def setup(self, worker):
+            pass
+
+    with pytest.raises(NotImplementedError, match="WorkerPlugin"):
+        MyPlugin()
+    with pytest.raises(NotImplementedError, match="token"):
+        rayexec.Security.temporary()
+
+
+def test_one_changed_import():
+    import rayexec as distributed
+
+    assert distributed.Executor is distributed.Client
+    for name in ("Client", "Future", "wait", "as_completed", "progress", "Pool", "LocalCluster"):
+        assert hasattr(distributed, name)
+
+
+def test_pythonpath_wins_over_installed_distributed():
+    assert_shim(run_check(env={"PYTHONPATH": compat_dir()}))
+
+
+def test_rayexec_run_script_and_module(tmp_path):
+    report = run_check(argv=[sys.executable, "-m", "rayexec", "run",
+                             os.path.join(SCRIPTS, "compat_shim_check.py"), "x", "--flag"])
+    assert_shim(report)
+    assert report["argv"] == ["x", "--flag"]
+    out = subprocess.run([sys.executable, "-m", "rayexec", "run", "-m", "dask.distributed"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    out = subprocess.run([sys.executable, "-m", "rayexec", "run", "-c"], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode != 0
+
+
+def test_activate_in_process():
+    assert_shim(run_check("activate"))
+    script = ("import distributed, rayexec\n"
+              "try:\n    rayexec.activate_shim()\nexcept RuntimeError as e:\n    print(e)\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=120)
+    assert "already imported" in out.stdout, out.stdout + out.stderr[-2000:]
+
+
+def test_environment_switch_on_and_off(tmp_path):
+    site_dir = str(tmp_path)
+    # Process the .pth in site_dir as the interpreter does for site-packages at start-up.
+    argv = [sys.executable, "-c",
+            f"import site, runpy, sys; site.addsitedir({site_dir!r}); "
+            f"sys.argv = ['check']; runpy.run_path({os.path.join(SCRIPTS, 'compat_shim_check.py')!r}, "
+            "run_name='__main__')"]
+    path = shim_on(site_dir)
+    try:
+        assert path == pth_file(site_dir) and path.exists()
+        assert_shim(run_check(argv=argv))
+        real = run_check(argv=argv, env={"RAYEXEC_SHIM": "0"})
+        assert not real["file"].startswith(compat_dir())
+    finally:
+        assert shim_off(site_dir)
+    assert not shim_off(site_dir)
+    assert not run_check(argv=argv)["file"].startswith(compat_dir())
+    out = subprocess.run([sys.executable, "-m", "rayexec", "shim", "status", "--site-dir",
+                          site_dir], capture_output=True, text=True, timeout=60)
+    assert "shim off" in out.stdout
+
+
+def test_distributed_dask_legacy_get_through_shim(client, ray_cluster):
+    from operator import add
+
+    from rayexec.legacy_dask import get
+
+    host, port = ray_cluster.address.rsplit(":", 1)
+    assert get(host, port, {"x": 1, "y": (add, "x", 2)}, "y") == 3
+    assert get(host, int(port), {"a": 1, "b": (lambda x: x + 1, "a")}, ["b", ["a"]]) == [2, [1]]
+    with pytest.raises(TypeError, match="port must be a number"):
+        get(host, "eighty", {}, [])
