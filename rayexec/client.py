@@ -319,8 +319,9 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods):
 
         A list (or tuple, set) gives a list of Futures, a dict gives a dict of
         Futures under the same keys, anything else one Future.  Numpy arrays go
-        into shared memory without copies.  ``broadcast`` is accepted: Ray copies
-        an object to each node that needs it.
+        into shared memory without copies.  ``workers=`` stores the data on those
+        workers.  ``broadcast`` is accepted: Ray copies an object to each node
+        that needs it, when it needs it.
 
         >>> [a, b] = client.scatter([1, 2])  # doctest: +SKIP
         >>> client.submit(sum, [a, b]).result()  # doctest: +SKIP
@@ -335,17 +336,18 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods):
             values = list(data)
             keys = [data_key(v, hash) for v in values]
         else:
-            return self._scatter_one(data_key(data, hash), data)
-        futures = [self._scatter_one(k, v) for k, v in zip(keys, values)]
+            return self._scatter_one(data_key(data, hash), data, workers)
+        futures = [self._scatter_one(k, v, workers) for k, v in zip(keys, values)]
         if isinstance(data, dict):
             return dict(zip(keys, futures))
         return futures if isinstance(data, list) else type(data)(futures)
 
-    def _scatter_one(self, key, value) -> Future:
+    def _scatter_one(self, key, value, workers=None) -> Future:
         with self._lock:
             state = self._states.get(key)
             if state is None:
-                state = TaskState(key, data.put(value), FINISHED, type(value).__name__)
+                ref = data.put(value) if workers is None else placement.put_on(value, workers)
+                state = TaskState(key, ref, FINISHED, type(value).__name__)
                 self._states[key] = state
         return Future(key, self, state)
 

@@ -15,7 +15,7 @@ from .errors import (
     user_exception,
     with_remote_traceback,
 )
-from .state import PENDING, TaskState
+from .state import ERROR, LOST, PENDING, TaskState
 
 
 def put(value: Any):
@@ -64,7 +64,9 @@ def fetch_one(state: TaskState, timeout: float | None = None) -> Any:
         raise TimeoutError(f"{state.key} did not finish within {timeout} s") from None
     except ray.exceptions.RayError as error:
         state.fail(error)
-        raise with_remote_traceback(user_exception(error)) from None
+        # raise what the state settled on: a finished future whose data is gone is lost
+        settled = state.exception if state.status in (ERROR, LOST) else None
+        raise with_remote_traceback(settled or user_exception(error)) from None
     _settle(state, value)
     return value
 

@@ -1,7 +1,8 @@
 """The state of one key: an explicit state machine shared by every Future on that key.
 
-``pending`` -> ``finished`` | ``error`` | ``cancelled`` | ``lost``; and any state ->
-``cancelled`` (``cancel``, ``restart``, ``close``).  One lock guards every
+``pending`` -> ``finished`` | ``error`` | ``cancelled`` | ``lost``; ``finished`` ->
+``lost`` (its data cannot be read back); and any state -> ``cancelled``
+(``cancel``, ``restart``, ``close``).  One lock guards every
 transition; callbacks run after it is released, and a failing callback is
 logged, never raised into the thread that completed the task.
 
@@ -70,8 +71,15 @@ class TaskState:
         self._settle(FINISHED, type_name=type_name)
 
     def fail(self, error: BaseException) -> None:
+        """The task failed -- or, for a state that had finished, its data is gone."""
         exc = user_exception(error)
-        self._settle(LOST if isinstance(exc, FutureLostError) else ERROR, exception=exc)
+        if self.status == FINISHED or isinstance(exc, FutureLostError):
+            if not isinstance(exc, FutureLostError):
+                exc = FutureLostError(f"the data of {self.key} is lost from the cluster: "
+                                      f"{type(exc).__name__}: {exc}")
+            self._settle(LOST, exception=exc, any_state=True)
+        else:
+            self._settle(ERROR, exception=exc)
 
     def cancel(self, reason: str = "cancelled") -> None:
         """Cancel from any state; the data is released."""
