@@ -222,3 +222,19 @@ def test_put_all_spreads_values_round_robin(client, nodes):
     assert [float(v[0]) for v in ray.get(refs)] == [0.0, 1.0, 2.0, 3.0]
     with pytest.raises(PlacementError, match="unknown worker"):
         placement.put_all([1], ["tcp://10.255.0.1:1"])
+
+
+def test_compute_and_persist_take_the_same_hints(client, nodes):
+    import dask
+
+    special, plain = nodes
+    for address in nodes:
+        assert client.compute(dask.delayed(where)(address), workers=[address]).result() == address
+        persisted = client.persist(dask.delayed(where)(address, 1), workers=[address])
+        assert persisted.compute() == address
+    with dask.annotate(resources={"special": 1}):
+        annotated = dask.delayed(where)(3)
+    assert client.compute(annotated).result() == special
+    assert client.compute(dask.delayed(where)(4), resources={"special": 1}).result() == special
+    with pytest.raises(PlacementError, match="GPU"):
+        client.compute(dask.delayed(where)(5), resources={"GPU": 1})
