@@ -37,6 +37,7 @@ other three.
 from __future__ import annotations
 
 import math
+from collections.abc import Container
 from typing import Any
 
 from .graph_normalize import Graph
@@ -74,7 +75,7 @@ class Part:
         return f"<Part: {len(self.nodes)} tasks, {len(self.inputs)} in, {len(self.outputs)} out>"
 
 
-def partition(graph: Graph, keys: list, held: set, ncpus: int,
+def partition(graph: Graph, keys: list, held: Container, ncpus: int,
               defaults: dict[str, Any] | None = None) -> list[Part]:
     """The parts computing ``keys``, in an order where each comes after its inputs.
 
@@ -112,7 +113,7 @@ def partition(graph: Graph, keys: list, held: set, ncpus: int,
     return [part for _, part in ranked]
 
 
-def postorder(nodes: dict, roots: list, held: set) -> list:
+def postorder(nodes: dict, roots: list, held: Container) -> list:
     """Keys needed for ``roots``, each after its dependencies, depth first.
 
     Keys in ``held`` are not entered.  A dependency that is neither in the
@@ -153,7 +154,7 @@ def _check_known(key, nodes: dict, needed_by=None) -> None:
                        "client holds no future for it")
 
 
-def _connect(parts: dict, part_of: dict, nodes: dict, requested: list, held: set) -> None:
+def _connect(parts: dict, part_of: dict, nodes: dict, requested: list, held: Container) -> None:
     """Fill in each part's inputs and outputs."""
     leaving: dict = {}  # part id -> keys other parts read
     for pid, part in parts.items():
