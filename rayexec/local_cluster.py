@@ -156,6 +156,7 @@ class RayNode:
                                         stderr=subprocess.STDOUT, text=True, env=env,
                                         start_new_session=True)
         threading.Thread(target=self._read, daemon=True, name=f"ray-node-{self.pid}").start()
+        atexit.register(self.stop)  # a program that forgets close() leaves no node behind
         return self
 
     def _read(self) -> None:
