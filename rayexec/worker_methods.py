@@ -174,6 +174,9 @@ class WorkerMethods:
 
         Ray's scheduler is not a Python object: a ``dask_scheduler`` parameter
         cannot be filled and is refused.
+
+        >>> client.run_on_scheduler(socket.gethostname)  # doctest: +SKIP
+        'head-node'
         """
         if _takes(function, "dask_scheduler"):
             raise NotImplementedError("Ray has no Python scheduler object to pass as "
@@ -186,6 +189,8 @@ class WorkerMethods:
         """Block until at least ``n_workers`` workers (Ray nodes) are alive.
 
         Raises ``WorkerStartTimeoutError`` (a ``TimeoutError``) after ``timeout`` seconds.
+
+        >>> client.wait_for_workers(4, timeout="5 minutes")  # doctest: +SKIP
         """
         if not isinstance(n_workers, int) or isinstance(n_workers, bool) or n_workers < 1:
             raise ValueError(f"`n_workers` must be a positive integer. Instead got {n_workers}.")
