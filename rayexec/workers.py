@@ -98,7 +98,10 @@ def alive_workers(fresh: bool = True) -> list[WorkerInfo]:
     import ray
 
     # A listing belongs to one cluster: connecting elsewhere must not reuse it.
-    owner = ray.get_runtime_context().gcs_address if ray.is_initialized() else None
+    try:
+        owner = ray.get_runtime_context().gcs_address
+    except Exception:  # not connected, or a Ray Client session without it: no reuse
+        owner = object()
     with _cache_lock:
         if (not fresh and _cache is not None and _cache[1] == owner
                 and time.monotonic() - _cache[0] < CACHE_SECONDS):
