@@ -144,20 +144,26 @@ def scheduler_info(scheduler_address: str | None = None) -> dict:
 INLINE_LIMIT = 100 * 1024
 
 
-def locations(refs: list, settle: float = 2.0) -> list[list[str]]:
+def locations(refs: list, settle: float = 2.0,
+              ready_timeout: float = 30.0) -> list[list[str]]:
     """For each finished ObjectRef, the addresses of the workers holding a copy.
 
     Small objects (up to Ray's 100 KB inline limit) are kept in the memory of
     the process that owns them, not in a node's object store; they are
     reported on the owner's node -- this process's.  A large object whose
     location Ray has not recorded yet (it is reported a moment after the
-    task ends) is asked about again for up to ``settle`` seconds.
+    task ends) is asked about again for up to ``settle`` seconds; one still
+    being created is waited for up to ``ready_timeout`` seconds.
     """
     import ray
     from ray.experimental import get_object_locations
 
     if not refs:
         return []
+    # Scattered data is "finished" as soon as its ref exists; the object may
+    # still be on its way to the chosen node.  Wait for it without fetching it.
+    unique = list(dict.fromkeys(refs))
+    ray.wait(unique, num_returns=len(unique), timeout=ready_timeout, fetch_local=False)
     by_id = {w.node_id: w.address for w in alive_workers(fresh=False)}
     here = by_id.get(ray.get_runtime_context().get_node_id())
     result: dict[int, list[str]] = {}

@@ -238,3 +238,16 @@ def test_compute_and_persist_take_the_same_hints(client, nodes):
     assert client.compute(dask.delayed(where)(4), resources={"special": 1}).result() == special
     with pytest.raises(PlacementError, match="GPU"):
         client.compute(dask.delayed(where)(5), resources={"GPU": 1})
+
+
+def test_scatter_to_chosen_workers(client, nodes):
+    for i, address in enumerate(nodes):
+        arrays = client.scatter([big(10 + i), big(20 + i)], workers=[address])
+        rayexec.wait(arrays)
+        assert client.who_has(arrays) == {f.key: [address] for f in arrays}
+        # no hint: the work goes to the data
+        assert client.submit(where, arrays[0], pure=False).result() == address
+    one = client.scatter(big(30), workers=list(nodes))
+    assert client.who_has([one])[one.key][0] in nodes
+    with pytest.raises(PlacementError, match="unknown worker"):
+        client.scatter(big(40), workers=["tcp://10.255.0.1:1"])
