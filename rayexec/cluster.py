@@ -111,9 +111,36 @@ def connect(address: str | None = None, *, timeout: float = 30, n_workers: int |
             logger.info("Ray is already running in this process; using it as it is")
         return Connection(address=current, owned=False)
     if address is not None:
-        context = ray.init(address=address, **_quiet())
+        _use_token_if_available()
+        try:
+            context = ray.init(address=address, **_quiet())
+        except ConnectionError as exc:
+            raise ConnectionError(
+                f"could not connect to the Ray cluster at {address!r}: {exc}. If it uses "
+                "token authentication (Ray's default), give this process the cluster's "
+                "token: RAY_AUTH_TOKEN=<token> or RAY_AUTH_TOKEN_PATH=<file> "
+                "(`ray get-auth-token` on the head prints it)") from exc
         return Connection(address=address, owned=True, dashboard_url=context.dashboard_url)
     return _start_local(n_workers, threads_per_worker, dashboard_address, object_store_memory)
+
+
+def _use_token_if_available() -> None:
+    """Send this machine's Ray token when connecting to an explicit address.
+
+    Ray clusters use token authentication by default, but ``ray.init`` with an
+    explicit address sends a token only in token mode, and then refuses after a
+    long retry that says nothing about tokens.  Ray's own helper turns token mode
+    on when a token is at hand (``RAY_AUTH_TOKEN``, ``RAY_AUTH_TOKEN_PATH`` or
+    ``~/.ray/auth_token``) and respects an explicit ``RAY_AUTH_MODE``.  It is not
+    public API, hence this one guarded place.
+    """
+    try:
+        from ray._private.authentication.authentication_token_setup import (
+            maybe_enable_token_auth_if_token_available,
+        )
+    except ImportError:  # another Ray version: its own defaults apply
+        return
+    maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
 
 
 def _same_cluster(address: str, current: str) -> bool:

@@ -44,9 +44,12 @@ def client(ray_cluster):
 
 
 def run_script(*args, timeout=240, env=None):
-    """Run a Python script from tests/scripts in a fresh process; its CompletedProcess."""
+    """Run a Python script from tests/scripts in a fresh process; its CompletedProcess.
+
+    ``env`` adds to this process's environment; a value of None removes the variable.
+    """
     import subprocess
 
-    full_env = {**os.environ, **(env or {})}
+    full_env = {k: v for k, v in {**os.environ, **(env or {})}.items() if v is not None}
     return subprocess.run([sys.executable, os.path.join(SCRIPTS, args[0]), *args[1:]],
                           capture_output=True, text=True, timeout=timeout, env=full_env)
