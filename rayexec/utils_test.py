@@ -38,6 +38,13 @@ import pytest
 
 from . import defaults
 
+__all__ = [
+    "a", "async_poll_for", "b", "captured_logger", "clean", "cleanup", "client", "cluster",
+    "cluster_fixture", "dec", "div", "double", "gen_cluster", "gen_test", "inc", "loop",
+    "loop_in_thread", "mul", "poll_for", "running_loop", "randominc", "s", "slowadd", "slowdec",
+    "slowdouble", "slowidentity", "slowinc", "slowsum", "throws", "wait_for",
+]
+
 logger = logging.getLogger(__name__)
 
 _TEST_TIMEOUT = 30  # seconds a gen_cluster / gen_test test may run, as in distributed
@@ -399,9 +406,9 @@ def cleanup():
         yield
 
 
-@pytest.fixture
-def loop_in_thread(cleanup):
-    """A running tornado IOLoop on a thread of its own, stopped after the test."""
+@contextlib.contextmanager
+def running_loop():
+    """A running tornado IOLoop on a thread of its own, stopped when the block ends."""
     started: concurrent.futures.Future = concurrent.futures.Future()
 
     async def run():
@@ -424,10 +431,22 @@ def loop_in_thread(cleanup):
                 io_loop.add_callback(stop.set)
 
 
+# Each fixture stands on its own (distributed's ask for one another by name), so
+# that a test module importing only ``loop`` from here still works.
+
+
 @pytest.fixture
-def loop(loop_in_thread):
-    """distributed's ``loop`` fixture: the IOLoop of :func:`loop_in_thread`."""
-    return loop_in_thread
+def loop_in_thread():
+    """A running IOLoop on a background thread; clients left open are closed after."""
+    with clean(), running_loop() as io_loop:
+        yield io_loop
+
+
+@pytest.fixture
+def loop():
+    """distributed's ``loop`` fixture: a running IOLoop on a background thread."""
+    with clean(), running_loop() as io_loop:
+        yield io_loop
 
 
 @pytest.fixture

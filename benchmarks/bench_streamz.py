@@ -1,0 +1,133 @@
+"""A streamz pipeline on rayexec and on real distributed, side by side in one run.
+
+    python benchmarks/bench_streamz.py            # 2,000 elements, writes RESULTS_streamz.md
+    python benchmarks/bench_streamz.py --quick    # 200 elements, prints only
+
+The pipeline is ``source.scatter().map(work).buffer(8).gather().sink(...)``,
+each ``work`` call sleeping 5 ms, elements emitted one by one from the main
+thread as a streamz user does.  Each system runs in its own subprocess on a
+cluster of two single-threaded workers: a ``LocalCluster`` of two worker
+processes for distributed, one Ray node of two CPUs (two single-threaded Ray
+worker processes) for rayexec.  streamz is
+the same package in both; for rayexec it imports ``distributed`` from the
+drop-in shim (``compat/`` on ``PYTHONPATH``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+COMPAT = os.path.join(os.path.dirname(HERE), "compat")
+SYSTEMS = ("distributed", "rayexec")
+TASK_SECONDS = 0.005
+BUFFER = 8
+
+
+def work(x):
+    time.sleep(TASK_SECONDS)
+    return x + 1
+
+
+# -- one system, in a subprocess -------------------------------------------------------
+
+
+def _client():
+    import distributed
+
+    if distributed.__file__.startswith(COMPAT):  # the shim: rayexec underneath
+        # One Ray node of two CPUs: Ray runs each task in a single-threaded worker
+        # process, so this is two single-threaded workers, without a second raylet.
+        return distributed.Client(n_workers=1, threads_per_worker=2, dashboard_address=None)
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=None)
+    return distributed.Client(cluster)
+
+
+def _run_pipeline(n: int) -> float:
+    """Elements per second through the pipeline, from first emit to last result."""
+    from streamz import Stream
+
+    source = Stream()
+    results = source.scatter().map(work).buffer(BUFFER).gather().sink_to_list()
+    started = time.perf_counter()
+    for i in range(n):
+        source.emit(i)
+    while len(results) < n:
+        time.sleep(0.001)
+    elapsed = time.perf_counter() - started
+    assert sorted(results) == list(range(1, n + 1)), "lost or wrong results"
+    return n / elapsed
+
+
+def measure(n: int, repeats: int) -> dict:
+    client = _client()
+    _run_pipeline(40)  # warm the workers
+    rates = [_run_pipeline(n) for _ in range(repeats)]
+    client.close()
+    return {"elements_per_s": statistics.median(rates), "runs": rates}
+
+
+# -- the parent: run each system, compare ---------------------------------------------
+
+
+def run_system(system: str, n: int, repeats: int) -> dict:
+    env = dict(os.environ)
+    paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != COMPAT]
+    if system == "rayexec":
+        paths.insert(0, COMPAT)
+    env["PYTHONPATH"] = os.pathsep.join(paths)
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", "--n", str(n), "--repeats", str(repeats)],
+        env=env, capture_output=True, text=True, timeout=1800)
+    if done.returncode != 0:
+        raise RuntimeError(f"{system} run failed:\n{done.stdout}\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def table(results: dict, n: int) -> str:
+    d, r = results["distributed"]["elements_per_s"], results["rayexec"]["elements_per_s"]
+    bound = 2 / TASK_SECONDS
+    lines = [
+        f"| pipeline ({n:,} elements, {TASK_SECONDS * 1000:.0f} ms tasks, 2 workers x 1 thread) "
+        "| distributed (elements/s) | rayexec (elements/s) | rayexec / distributed (goal >= 2) |",
+        "|---|---|---|---|",
+        f"| `scatter().map(work).buffer({BUFFER}).gather()` | {d:.0f} | {r:.0f} | "
+        f"{r / d:.2f} {'✓' if r / d >= 2 else '✗'} |",
+        "",
+        f"Upper bound for two single-threaded workers: {bound:.0f} elements/s "
+        "(the tasks' sleep alone).",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="200 elements, print only")
+    parser.add_argument("--n", type=int, default=None)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    n = args.n or (200 if args.quick else 2000)
+    if args.child:
+        print(json.dumps(measure(n, args.repeats)))
+        return
+    results = {system: run_system(system, n, args.repeats) for system in SYSTEMS}
+    text = table(results, n)
+    print(text)
+    if not args.quick:
+        header = ("## streamz pipeline: rayexec vs distributed\n\n"
+                  "Command: `python benchmarks/bench_streamz.py` (2 CPUs; median of "
+                  f"{args.repeats} runs after a warm-up; each system in a fresh process).\n\n")
+        with open(os.path.join(HERE, "RESULTS_streamz.md"), "w") as f:
+            f.write(header + text + "\n")
+
+
+if __name__ == "__main__":
+    main()
