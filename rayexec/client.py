@@ -12,7 +12,7 @@ import logging
 import threading
 import uuid
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from dask.utils import funcname
@@ -210,9 +210,13 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods):
         if not callable(func):
             raise TypeError("First input to map must be a callable function")
         _refuse_actors(actor or actors)
-        if any(isinstance(it, Iterator) for it in iterables):
-            raise TypeError("map takes sequences, not iterators: make a list first, "
-                            "or submit each element with Client.submit")
+        for position, iterable in enumerate(iterables, start=1):
+            if isinstance(iterable, Iterator):
+                raise TypeError("map takes sequences, not iterators: make a list first, "
+                                "or submit each element with Client.submit")
+            if not isinstance(iterable, Iterable):
+                raise TypeError(f"map's iterable number {position} is a "
+                                f"{type(iterable).__name__}, not a sequence")
         elements = list(zip(*iterables))
         keys = map_keys(func, elements, kwargs, key=key, pure=pure)
         options = placement.task_options(workers=workers, resources=resources,

@@ -1,0 +1,89 @@
+"""Bad input gets a clear error that names what was wrong -- never a hang."""
+
+import threading
+
+import pytest
+
+from rayexec import CancelledError, Client, as_completed, wait
+
+
+def inc(x):
+    return x + 1
+
+
+def test_map_over_something_not_iterable(client):
+    with pytest.raises(TypeError, match="int"):
+        client.map(inc, 5)
+
+
+def test_not_callable(client):
+    with pytest.raises(TypeError, match="callable"):
+        client.map(3, [1])
+
+
+def test_unknown_gather_errors_mode(client):
+    with pytest.raises(ValueError, match="errors"):
+        client.gather([client.submit(inc, 1)], errors="bogus")
+
+
+def test_unknown_return_when(client):
+    with pytest.raises(ValueError, match="return_when"):
+        wait([client.submit(inc, 1)], return_when="SOMETIMES")
+
+
+def test_as_completed_takes_futures_only(client):
+    with pytest.raises(TypeError, match="Futures"):
+        as_completed([1, 2])
+
+
+def test_bad_batch_size(client):
+    with pytest.raises(ValueError, match="batch_size"):
+        client.map(inc, [1, 2], batch_size=0)
+
+
+def test_map_key_list_of_wrong_length(client):
+    with pytest.raises(ValueError, match="2 keys for 3 elements"):
+        client.map(inc, [1, 2, 3], key=["a", "b"])
+
+
+def test_unpicklable_function_names_it(client):
+    lock = threading.Lock()
+    with pytest.raises(TypeError, match="serialise the function"):
+        client.submit(lambda: lock, pure=False)
+
+
+def test_unpicklable_argument_names_the_function(client):
+    with pytest.raises(TypeError, match=r"arguments of inc\(\)"):
+        client.submit(inc, threading.Lock())
+
+
+def test_futures_of_a_closed_client(ray_cluster):
+    other = Client(set_as_default=False)
+    future = other.submit(inc, 1)
+    future.result()
+    other.close()
+    with Client() as fresh:
+        with pytest.raises((RuntimeError, CancelledError)):
+            fresh.submit(inc, future)
+    with pytest.raises(CancelledError):
+        future.result()
+
+
+def test_gathering_cancelled_futures(client):
+    future = client.submit(inc, 10)
+    future.cancel()
+    with pytest.raises(CancelledError):
+        client.gather([future])
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:notaport", "http://x:1", ""])
+def test_malformed_addresses(ray_cluster, address):
+    with pytest.raises((ValueError, TypeError), match="address|port"):
+        Client(address, timeout=1)
+
+
+def test_bad_resources_and_workers(client):
+    with pytest.raises(ValueError, match="no worker can run this task"):
+        client.submit(inc, 1, resources={"unicorn": 1})
+    with pytest.raises(ValueError, match="unknown worker"):
+        client.submit(inc, 1, workers=["tcp://1.2.3.4:1"])
