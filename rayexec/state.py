@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -118,13 +117,13 @@ def _on_completed(ref, callback) -> None:
 
 
 def watch(state: TaskState, receipt_ref) -> None:
-    """Settle ``state`` when the task behind ``receipt_ref`` ends."""
-    state_ref = weakref.ref(state)
+    """Settle ``state`` when the task behind ``receipt_ref`` ends.
+
+    The callback holds the state until then: a task's result ref is alive while
+    the task runs anyway, and a weak reference would cost memory per future.
+    """
 
     def on_receipt(receipt):
-        state = state_ref()
-        if state is None:
-            return
         if isinstance(receipt, BaseException):
             state.fail(receipt)
         else:
@@ -135,19 +134,13 @@ def watch(state: TaskState, receipt_ref) -> None:
 
 def watch_batch(states: list[TaskState], receipt_ref) -> None:
     """Settle each of ``states`` from the shared receipt of one batched task."""
-    state_refs = [weakref.ref(s) for s in states]
 
     def on_receipt(receipts):
         failed = isinstance(receipts, BaseException)
-        for i, state_ref in enumerate(state_refs):
-            state = state_ref()
-            if state is None:
-                continue
-            if failed:
-                state.fail(receipts)
-            elif isinstance(receipts[i], RemoteFailure):
-                state.fail(receipts[i])
+        for state, receipt in zip(states, [receipts] * len(states) if failed else receipts):
+            if failed or isinstance(receipt, RemoteFailure):
+                state.fail(receipt)
             else:
-                state.finish(receipts[i])
+                state.finish(receipt)
 
     _on_completed(receipt_ref, on_receipt)
