@@ -1,9 +1,20 @@
 """Published datasets and named collections, shared between clients through a named actor."""
 
+import os
 import uuid
 
 import pytest
 from conftest import run_script
+
+
+def session_auth():
+    """Ray's auth mode of the session cluster, for a process that connects to it.
+
+    The session cluster is started without token authentication (RAY_AUTH_MODE
+    unset); a process that turned token mode on could not be reached by its
+    workers, so it is told the session's mode explicitly.
+    """
+    return {"RAY_AUTH_MODE": os.environ.get("RAY_AUTH_MODE", "disabled")}
 
 
 def unique(prefix):
@@ -91,7 +102,8 @@ def test_set_and_get_collection(client):
 def test_dataset_outlives_publishing_process(client, ray_cluster):
     """Another process publishes and exits; this client still gets the data."""
     name = unique("shared")
-    result = run_script("compat_publish.py", ray_cluster.address, name, timeout=120)
+    result = run_script("compat_publish.py", ray_cluster.address, name, timeout=120,
+                        env=session_auth())
     assert result.returncode == 0, result.stderr[-3000:]
     try:
         got = client.get_dataset(name)

@@ -7,6 +7,7 @@ distributed.dask.get.  Each script is a doctest of the seed's own examples.
 
 import pytest
 from conftest import run_script
+from test_datasets import session_auth
 
 from rayexec.commands import compat_dir
 
@@ -19,7 +20,7 @@ def check(result):
 
 @pytest.mark.parametrize("seed", ["compat_seed_001.py", "compat_seed_004.py"])
 def test_seed_on_running_cluster(seed, ray_cluster):
-    check(run_script(seed, ray_cluster.address, env=SHIM, timeout=240))
+    check(run_script(seed, ray_cluster.address, env={**SHIM, **session_auth()}, timeout=240))
 
 
 def test_seed_002_starts_its_own_scheduler_and_worker():
