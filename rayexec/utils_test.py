@@ -25,7 +25,6 @@ import asyncio
 import atexit
 import concurrent.futures
 import contextlib
-import copy
 import functools
 import inspect
 import logging
@@ -250,10 +249,17 @@ def _close_leftover_clients() -> None:
         client.close()
 
 
+def _copy_dicts(value):
+    # Not deepcopy: the configuration may hold a live client (dask's scheduler).
+    if isinstance(value, dict):
+        return {k: _copy_dicts(v) for k, v in value.items()}
+    return value
+
+
 @contextlib.contextmanager
 def clean():
     """Restore dask's configuration and close leftover clients after the block."""
-    saved = copy.deepcopy(dask.config.config)
+    saved = _copy_dicts(dask.config.config)
     try:
         yield
     finally:
