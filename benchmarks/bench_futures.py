@@ -196,7 +196,8 @@ def main() -> None:
         return
     sizes = ({"tasks": 1000, "latency": 50, "array_mb": 20, "scale": [1000, 10000]}
              if args.quick else
-             {"tasks": 10000, "latency": 200, "array_mb": 200, "scale": [10000, 100000]})
+             {"tasks": 10000, "latency": 200, "array_mb": 200,
+              "scale": [10000, 100000, 1000000]})
     results = {}
     for name in SYSTEMS:
         print(f"running {name} ...", file=sys.stderr, flush=True)

@@ -6,19 +6,23 @@ from .future import Future
 from .nesting import collect
 
 
-def futures_of(obj) -> list[Future]:
-    """The futures inside ``obj``: nested containers or a dask collection.
+def futures_of(o, client=None) -> list[Future]:
+    """The futures inside ``o``: nested containers or a dask collection.
 
     >>> futures_of([1, 2])
     []
     """
     from dask import is_dask_collection
 
-    if is_dask_collection(obj):
-        graph = obj.__dask_graph__()
+    if is_dask_collection(o):
+        graph = o.__dask_graph__()
         values = [getattr(node, "value", node) for node in graph.values()]
-        return list(dict.fromkeys(collect(values, Future)))
-    return list(dict.fromkeys(collect(obj, Future)))
+        found = collect(values, Future)
+    else:
+        found = collect(o, Future)
+    if client is not None:
+        found = [f for f in found if f.client is client]
+    return list(dict.fromkeys(found))
 
 
 def fire_and_forget(obj) -> None:

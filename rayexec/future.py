@@ -91,14 +91,14 @@ class Future:
             raise self._error(state)
         return value
 
-    def exception(self, timeout: float | None = None) -> BaseException | None:
+    def exception(self, timeout: float | None = None, **kwargs) -> BaseException | None:
         """The exception the task raised, or None if it succeeded."""
         state = self._wait(timeout)
         if state.status == CANCELLED:
             raise self._error(state)
         return state.exception
 
-    def traceback(self, timeout: float | None = None):
+    def traceback(self, timeout: float | None = None, **kwargs):
         """The traceback of the task's exception, from the worker; None on success.
 
         >>> import traceback
@@ -117,9 +117,9 @@ class Future:
         return with_remote_traceback(state.exception)
 
     # -- control ----------------------------------------------------------------
-    def cancel(self, **kwargs) -> None:
+    def cancel(self, reason=None, msg=None, **kwargs) -> None:
         """Cancel the computation; see :meth:`Client.cancel`."""
-        self.client.cancel([self], **kwargs)
+        self.client.cancel([self], reason=reason, msg=msg, **kwargs)
 
     def release(self) -> None:
         """Give up this handle; the data is freed when no handle on the key is left."""

@@ -16,12 +16,7 @@ real = pytest.importorskip("distributed")
 
 # Known differences in modules this suite does not own; each must still differ
 # (strict xfail), so fixing one makes its test pass and the entry must go.
-MISMATCHES = {
-    "Future.cancel": "rayexec/future.py: Future.cancel lacks reason=None, msg=None",
-    "Future.exception": "rayexec/future.py: Future.exception lacks **kwargs",
-    "Future.traceback": "rayexec/future.py: Future.traceback lacks **kwargs",
-    "futures_of": "rayexec/functions.py: futures_of(obj) should be futures_of(o, client=None)",
-}
+MISMATCHES: dict[str, str] = {}
 
 
 def shape(sig):

@@ -85,6 +85,10 @@ def test_release_frees_the_handle(client):
     future = client.submit(inc, 1, key="released-key")
     future.result()
     future.release()
+    # the completion callback may still hold the state for a moment after result()
+    deadline = time.monotonic() + 5
+    while "released-key" in client._states and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert "released-key" not in client._states
 
 
