@@ -8,8 +8,9 @@ A node that raises does not stop its part: its value becomes a
 :class:`RemoteFailure`, and so does the value of every node that needs it, here
 or in a later part.  Independent keys computed in the same part still succeed,
 as they would on distributed, and the user's own exception comes home.  Following
-the rayexec convention the task returns its outputs, then one receipt: the type
-name or the failure of each requested output.
+the rayexec convention the task returns its outputs (the requested keys), then
+its bundles for later parts, then one receipt: the type name or the failure of
+each output.
 """
 
 from __future__ import annotations
@@ -20,23 +21,28 @@ from . import graph_pickle
 from .errors import RemoteFailure, record_traceback
 
 
-def run_part(blob: bytes, input_keys: list, output_keys: list, n_requested: int,
-             retries: dict, *values: Any) -> tuple:
-    """Run one part; its output values, then the receipt for the first ``n_requested``.
+def run_part(blob: bytes, input_keys: list, n_bundles: int, output_keys: list,
+             send_keys: list[list], retries: dict, *values: Any) -> tuple:
+    """Run one part; its outputs' values, one bundle per entry of ``send_keys``, a receipt.
 
-    ``values`` are the inputs' values (in ``input_keys`` order), then the values of
-    the futures the pickled nodes refer to (see :mod:`rayexec.graph_pickle`).
+    ``values`` are the inputs' values (in ``input_keys`` order), then
+    ``n_bundles`` bundles (dicts of key -> value) from earlier parts, then the
+    values of the futures the pickled nodes refer to (see
+    :mod:`rayexec.graph_pickle`).  The receipt has an entry per output.
 
     >>> from operator import add
     >>> from dask._task_spec import Task, TaskRef
-    >>> blob, _ = graph_pickle.dumps([Task("y", add, TaskRef("x"), 1)], type(None))
-    >>> run_part(blob, ["x"], ["y"], 1, {}, 41)
-    (42, ['int'])
+    >>> nodes = [Task("y", add, TaskRef("x"), 1), Task("z", add, TaskRef("y"), 1)]
+    >>> blob, _ = graph_pickle.dumps(nodes, type(None))
+    >>> run_part(blob, [], 1, ["z"], [["y"]], {}, {"x": 41})
+    (43, {'y': 42}, ['int'])
     """
     n_inputs = len(input_keys)
-    nodes = graph_pickle.loads(blob, list(values[n_inputs:]))
+    nodes = graph_pickle.loads(blob, list(values[n_inputs + n_bundles:]))
     cache = dict(zip(input_keys, values[:n_inputs], strict=True))
-    keep = set(output_keys)
+    for bundle in values[n_inputs:n_inputs + n_bundles]:
+        cache.update(bundle)
+    keep = set(output_keys).union(*send_keys)
     uses: dict = {}
     for node in nodes:
         for dep in node.dependencies:
@@ -51,9 +57,9 @@ def run_part(blob: bytes, input_keys: list, output_keys: list, n_requested: int,
             if not uses[dep] and dep not in keep:
                 del cache[dep]
     outputs = [cache[key] for key in output_keys]
-    receipt = [v if type(v) is RemoteFailure else type(v).__name__
-               for v in outputs[:n_requested]]
-    return (*outputs, receipt)
+    bundles = [{key: cache[key] for key in keys} for keys in send_keys]
+    receipt = [v if type(v) is RemoteFailure else type(v).__name__ for v in outputs]
+    return (*outputs, *bundles, receipt)
 
 
 def _call(node, args: dict, retries: int) -> Any:

@@ -4,6 +4,9 @@ One Ray task per dask task costs about a millisecond of scheduling, which is
 more than most dask tasks take.  So the graph is cut into a few parts per CPU;
 a part runs its tasks one after another inside a single Ray task, and only the
 values crossing a part boundary (or asked for by the user) become Ray objects.
+Every requested key is a Ray object of its own (a Future needs one); the other
+values one part passes to another travel together as one *bundle*, because each
+Ray object costs the better part of a millisecond too.
 
 How the cut is made:
 
@@ -30,8 +33,8 @@ other three.
 >>> dsk = {("x", i): (neg, i) for i in range(8)}
 >>> dsk["total"] = (sum, [("x", i) for i in range(8)])
 >>> parts = partition(normalize(dsk), ["total"], held=set(), ncpus=1)
->>> [(len(p.nodes), len(p.inputs)) for p in parts]
-[(3, 0), (3, 0), (2, 0), (1, 8)]
+>>> [(len(p.nodes), len(p.receives), len(p.sends)) for p in parts]
+[(3, 0, 1), (3, 0, 1), (2, 0, 1), (1, 3, 0)]
 """
 
 from __future__ import annotations
@@ -54,25 +57,28 @@ class Part:
     """Tasks run together in one Ray task.
 
     ``nodes``: the task-spec nodes, in an order that runs each after its
-    dependencies.  ``inputs``: keys of values made elsewhere (other parts, or
-    the client's futures).  ``outputs``: keys whose values leave the part --
-    requested ones first (``n_requested`` of them), then those other parts need.
+    dependencies.  ``inputs``: keys whose values arrive one by one (keys the
+    client holds, requested keys of other parts).  ``receives``: the parts that
+    send this one a bundle.  ``outputs``: the requested keys this part computes.
+    ``sends``: ``(part, keys)`` for each later part that needs values from this one.
     """
 
-    __slots__ = ("nodes", "inputs", "outputs", "n_requested", "placement", "retries",
+    __slots__ = ("nodes", "inputs", "receives", "outputs", "sends", "placement", "retries",
                  "priority")
 
     def __init__(self, placement: dict):
         self.nodes: list = []
         self.inputs: list = []
+        self.receives: list[Part] = []
         self.outputs: list = []
-        self.n_requested = 0
+        self.sends: list[tuple[Part, list]] = []
         self.placement = placement
         self.retries: dict = {}  # key -> retries, only for tasks that have some
         self.priority = 0
 
     def __repr__(self) -> str:
-        return f"<Part: {len(self.nodes)} tasks, {len(self.inputs)} in, {len(self.outputs)} out>"
+        return (f"<Part: {len(self.nodes)} tasks, {len(self.outputs)} requested, "
+                f"{len(self.sends)} bundles out>")
 
 
 def partition(graph: Graph, keys: list, held: Container, ncpus: int,
@@ -155,26 +161,23 @@ def _check_known(key, nodes: dict, needed_by=None) -> None:
 
 
 def _connect(parts: dict, part_of: dict, nodes: dict, requested: list, held: Container) -> None:
-    """Fill in each part's inputs and outputs."""
-    leaving: dict = {}  # part id -> keys other parts read
+    """Fill in each part's inputs, outputs, and the bundles between parts."""
+    wanted = {key: None for key in requested if key not in held}
+    for key in wanted:
+        parts[part_of[key]].outputs.append(key)
     for pid, part in parts.items():
-        inputs = {}
+        inputs: dict = {}
+        bundles: dict = {}  # producer id -> keys
         for node in part.nodes:
             for dep in node.dependencies:
-                if dep in held or part_of[dep] != pid:
+                if dep in held or (dep in wanted and part_of[dep] != pid):
                     inputs[dep] = None
-                    if dep not in held:
-                        leaving.setdefault(part_of[dep], {})[dep] = None
+                elif part_of[dep] != pid:
+                    bundles.setdefault(part_of[dep], {})[dep] = None
         part.inputs = list(inputs)
-    wanted: dict = {}
-    for key in requested:
-        if key not in held and key not in wanted:
-            wanted[key] = None
-            parts[part_of[key]].outputs.append(key)
-    for part in parts.values():
-        part.n_requested = len(part.outputs)
-    for pid, keys in leaving.items():
-        parts[pid].outputs.extend(k for k in keys if k not in wanted)
+        for producer, keys in bundles.items():
+            part.receives.append(parts[producer])
+            parts[producer].sends.append((part, list(keys)))
 
 
 class _Annotations:

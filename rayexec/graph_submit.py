@@ -1,12 +1,12 @@
 """Launching a partitioned graph on Ray: one Ray task per part, futures for the requested keys.
 
 Parts are launched in dependency order; a part's inputs are the ObjectRefs
-returned by the parts before it (or held by the client's futures), handed to
-Ray as top-level arguments so that Ray starts the part once they exist and
-places it near the largest of them.  The client keeps only the refs of
-requested keys: the refs of values passed between parts are dropped once the
-last part is launched, and Ray frees each such value when the parts reading it
-have finished.
+returned by the parts before it (requested keys one by one, other values in
+one bundle per pair of parts) or held by the client's futures, handed to Ray as
+top-level arguments so that Ray starts the part once they exist and places it
+near the largest of them.  The client keeps only the refs of requested keys:
+a bundle's ref is dropped as soon as its receiver is launched, and Ray frees
+the bundle when that part has finished.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ def launch(client: Client, parts: list[Part], held: dict) -> dict:
     are inputs.  The new states are registered in the client's table.
     """
     refs = {key: state.ref for key, state in held.items()}
+    bundles: dict = {}  # (id of sender, id of receiver) -> ObjectRef of the bundle
     states: dict = {}
     for part in parts:
         try:
@@ -46,16 +47,20 @@ def launch(client: Client, parts: list[Part], held: dict) -> dict:
             raise TypeError(f"rayexec cannot serialise the graph's tasks to send them to "
                             f"the cluster: {type(exc).__name__}: {exc}") from exc
         arguments = [refs[key] for key in part.inputs]
+        arguments.extend(bundles.pop((id(sender), id(part))) for sender in part.receives)
         arguments.extend(client._ref_of(f) for f in futures)
         options = placement.task_options(**part.placement)
-        options["num_returns"] = len(part.outputs) + 1
+        options["num_returns"] = len(part.outputs) + len(part.sends) + 1
         remote = client._with_options(_remote_part(), options)
-        returned = remote.remote(blob, part.inputs, part.outputs, part.n_requested,
-                                 part.retries, *arguments)
-        refs.update(zip(part.outputs, returned, strict=False))
-        if part.n_requested:
+        returned = remote.remote(blob, part.inputs, len(part.receives), part.outputs,
+                                 [keys for _, keys in part.sends], part.retries, *arguments)
+        n_out = len(part.outputs)
+        refs.update(zip(part.outputs, returned[:n_out], strict=True))
+        for (receiver, _), ref in zip(part.sends, returned[n_out:-1], strict=True):
+            bundles[(id(part), id(receiver))] = ref
+        if n_out:
             new = [TaskState(key, ref) for key, ref in
-                   zip(part.outputs[:part.n_requested], returned, strict=False)]
+                   zip(part.outputs, returned[:n_out], strict=True)]
             watch_batch(new, returned[-1])
             states.update((state.key, state) for state in new)
     with client._lock:

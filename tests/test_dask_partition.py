@@ -37,23 +37,33 @@ def _tree(leaves):
 
 
 def _run_in_order(parts, held_values=None):
-    """Run parts one after another as the cluster would; every output value by key."""
+    """Run parts one after another as the cluster would; every requested value by key."""
     values = dict(held_values or {})
+    bundles = {}
     for part in parts:
         blob, found = graph_pickle.dumps(part.nodes, type(None))
         assert found == []
-        out = run_part(blob, part.inputs, part.outputs, part.n_requested, part.retries,
-                       *[values[k] for k in part.inputs])
+        out = run_part(blob, part.inputs, len(part.receives), part.outputs,
+                       [keys for _, keys in part.sends], part.retries,
+                       *[values[k] for k in part.inputs],
+                       *[bundles.pop((id(sender), id(part))) for sender in part.receives])
         values.update(zip(part.outputs, out, strict=False))
+        for (receiver, _), bundle in zip(part.sends, out[len(part.outputs):-1], strict=True):
+            bundles[(id(part), id(receiver))] = bundle
+    assert not bundles, "a bundle no part read"
     return values
 
 
 def _check_dag(parts, graph, held=()):
     made = set(held)
+    launched = set()
     seen = []
     for part in parts:
         assert set(part.inputs) <= made, "a part reads a value no earlier part makes"
+        assert all(id(sender) in launched for sender in part.receives), \
+            "a part reads a bundle from a later part"
         made.update(part.outputs)
+        launched.add(id(part))
         seen.extend(node.key for node in part.nodes)
     assert len(seen) == len(set(seen)), "a task is in two parts"
     return set(seen)
@@ -80,7 +90,7 @@ def test_tree_parts_are_independent_subtrees():
     _check_dag(parts, graph)
     big = [p for p in parts if len(p.nodes) > 16]
     # the big parts (subtrees) need nothing from each other: they all run at once
-    assert len(big) >= 4 and all(not p.inputs for p in big)
+    assert len(big) >= 4 and all(not p.inputs and not p.receives for p in big)
     assert _run_in_order(parts)[keys[0]] == -sum(range(256))
 
 
@@ -120,7 +130,7 @@ def test_a_failing_task_fails_its_dependents_not_its_siblings():
                        "fine": (operator.neg, 3)})
     nodes = [graph.nodes[k] for k in postorder(graph.nodes, ["after", "fine"], set())]
     blob, _ = graph_pickle.dumps(nodes, type(None))
-    after, fine, receipt = run_part(blob, [], ["after", "fine"], 2, {})
+    after, fine, receipt = run_part(blob, [], 0, ["after", "fine"], [], {})
     assert type(after) is RemoteFailure and isinstance(after.exception, ZeroDivisionError)
     assert fine == -3
     assert receipt[0] is after and receipt[1] == "int"
@@ -131,7 +141,7 @@ def test_failed_inputs_propagate_into_the_next_part():
     (part,) = partition(graph, ["y"], held={"x"}, ncpus=1)
     failure = RemoteFailure(ValueError("upstream"))
     blob, _ = graph_pickle.dumps(part.nodes, type(None))
-    y, receipt = run_part(blob, ["x"], ["y"], 1, {}, failure)
+    y, receipt = run_part(blob, ["x"], 0, ["y"], [], {}, failure)
     assert y is failure and receipt == [failure]
 
 
@@ -148,4 +158,4 @@ def test_retries_rerun_a_task_inside_its_part():
     (part,) = partition(graph, ["f"], held=set(), ncpus=1, defaults={"retries": 2})
     assert part.retries == {"f": 2}
     blob, _ = graph_pickle.dumps(part.nodes, type(None))
-    assert run_part(blob, [], ["f"], 1, part.retries) == ("ok", ["str"])
+    assert run_part(blob, [], 0, ["f"], [], part.retries) == ("ok", ["str"])
