@@ -42,6 +42,7 @@ def run_part(blob: bytes, input_keys: list, n_bundles: int, output_keys: list,
     cache = dict(zip(input_keys, values[:n_inputs], strict=True))
     for bundle in values[n_inputs:n_inputs + n_bundles]:
         cache.update(bundle)
+        bundle.clear()  # so that the cache alone decides when a value is dropped
     keep = set(output_keys).union(*send_keys)
     uses: dict = {}
     for node in nodes:
