@@ -159,3 +159,15 @@ def test_retries_rerun_a_task_inside_its_part():
     assert part.retries == {"f": 2}
     blob, _ = graph_pickle.dumps(part.nodes, type(None))
     assert run_part(blob, [], 0, ["f"], [], part.retries) == ("ok", ["str"])
+
+
+def test_failures_travel_in_bundles_between_parts():
+    dsk = {("x", i): (operator.truediv, 1, i) for i in range(8)}  # ("x", 0) fails
+    dsk["total"] = (sum, [("x", i) for i in range(8)])
+    dsk["fine"] = (operator.neg, ("x", 7))
+    parts = partition(normalize(dsk), ["total", "fine"], held=set(), ncpus=1)
+    assert any(part.sends for part in parts)
+    values = _run_in_order(parts)
+    assert isinstance(values["total"], RemoteFailure)
+    assert isinstance(values["total"].exception, ZeroDivisionError)
+    assert values["fine"] == -1 / 7
