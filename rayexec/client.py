@@ -261,6 +261,7 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods):
             raise _serialisation_error(func, exc) from exc
         state = TaskState(key, value_ref)
         watch(state, receipt_ref)
+        placement.guard([state], options)  # a pinned node may leave while it waits
         self._states[key] = state
         return state
 
@@ -276,6 +277,7 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods):
             raise _serialisation_error(func, exc) from exc
         states = {k: TaskState(k, ref, batched=True) for (k, _), ref in zip(chunk, refs)}
         watch_batch(list(states.values()), refs[-1])
+        placement.guard(list(states.values()), options)
         self._states.update(states)
         return states
 

@@ -117,6 +117,10 @@ def user_exception(error: BaseException) -> BaseException:
         return KilledWorker(f"the worker running this task died: {error}")
     if isinstance(error, rx.ObjectLostError):
         return FutureLostError(f"the result is lost from the cluster: {error}")
+    if isinstance(error, rx.TaskUnschedulableError):
+        from .placement import PlacementError  # the same error as an infeasible submit
+
+        return PlacementError(f"no worker can run this task any more: {error}")
     if isinstance(error, rx.RayTaskError):
         cause = error.cause
         if cause is None or isinstance(cause, rx.RayTaskError):

@@ -146,6 +146,13 @@ class Future:
             await done
         return self.result()
 
+    # -- travelling -----------------------------------------------------------------
+    def __reduce__(self):
+        # A Future sent elsewhere (inside a task's data, a Queue, a Variable) carries
+        # its key and ObjectRef; Ray keeps the object alive for the borrower.
+        state = self._state
+        return (_rebuild, (state.key, state.ref, state.status, state.type_name))
+
     # -- dask and display -----------------------------------------------------
     def __dask_tokenize__(self):
         return (type(self).__name__, self.key)
@@ -155,3 +162,23 @@ class Future:
         if state.status == FINISHED and state.type_name:
             return f"<Future: {state.status}, type: {state.type_name}, key: {state.key}>"
         return f"<Future: {state.status}, key: {state.key}>"
+
+
+def _rebuild(key: str, ref, status: str, type_name: str | None) -> Future:
+    """A Future unpickled here, on this process's client (one is made if needed)."""
+    from .defaults import get_client
+    from .state import PENDING, watch_value
+
+    client = get_client()
+    with client._lock:
+        state = client._states.get(key)
+        if state is None:
+            if ref is None:  # it had been cancelled or released
+                state = TaskState(key, status=CANCELLED)
+            else:
+                state = TaskState(key, ref, FINISHED if status == FINISHED else PENDING,
+                                  type_name)
+                if state.status == PENDING:
+                    watch_value(state, ref)
+                client._states[key] = state
+    return Future(key, client, state)

@@ -132,6 +132,18 @@ def watch(state: TaskState, receipt_ref) -> None:
     _on_completed(receipt_ref, on_receipt)
 
 
+def watch_value(state: TaskState, value_ref) -> None:
+    """Settle ``state`` from its value itself (no receipt at hand: an unpickled Future)."""
+
+    def on_value(value):
+        if isinstance(value, BaseException) or type(value) is RemoteFailure:
+            state.fail(value)
+        else:
+            state.finish(type(value).__name__)
+
+    _on_completed(value_ref, on_value)
+
+
 def watch_batch(states: list[TaskState], receipt_ref) -> None:
     """Settle each of ``states`` from the shared receipt of one batched task."""
 

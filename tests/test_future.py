@@ -18,6 +18,15 @@ def div(x, y):
     return x / y
 
 
+class Box:
+    def __init__(self, future):
+        self.future = future
+
+
+def read_box(box):
+    return box.future.result() + 1
+
+
 def test_status_moves_from_pending_to_finished(client):
     future = client.submit(time.sleep, 0.5, pure=False)
     assert future.status == "pending"
@@ -128,3 +137,15 @@ def test_repr(client):
     bad = client.submit(div, 1, 0)
     wait(bad)
     assert repr(bad) == f"<Future: error, key: {bad.key}>"
+
+
+def test_future_travels_inside_task_data(client):
+    import pickle
+
+    x = client.submit(inc, 1)
+    rebuilt = pickle.loads(pickle.dumps(x))
+    assert rebuilt.key == x.key and rebuilt.result() == 2
+
+    # inside an object the client does not look into, the Future itself travels and
+    # is rebuilt on the worker's own client
+    assert client.submit(read_box, Box(x), pure=False).result() == 3
