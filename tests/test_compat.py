@@ -137,3 +137,17 @@ def test_distributed_dask_legacy_get_through_shim(client, ray_cluster):
     assert get(host, int(port), {"a": 1, "b": (lambda x: x + 1, "a")}, ["b", ["a"]]) == [2, [1]]
     with pytest.raises(TypeError, match="port must be a number"):
         get(host, "eighty", {}, [])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shim", [False, True], ids=["real-distributed", "rayexec-shim"])
+def test_public_api_suite_passes_on_both(shim):
+    """One suite written for distributed's public API passes on the real package and,
+    unchanged, on rayexec through the shim."""
+    env = {"PYTHONPATH": compat_dir()} if shim else {}
+    result = subprocess.run([sys.executable, os.path.join(SCRIPTS, "compat_public_api.py")],
+                            capture_output=True, text=True, timeout=400,
+                            env={**os.environ, **env})
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+    expected = compat_dir() if shim else os.path.dirname(distributed_real.__file__)
+    assert f"distributed from {expected}" in result.stdout
