@@ -95,6 +95,7 @@ class RayNode:
         self.port = port if port is not None else None
         self.address = address
         self.node_manager_port = free_port()
+        self.dashboard_url: str | None = None
         self.verbose = verbose
         self._lines: collections.deque[str] = collections.deque(maxlen=300)
         self._ready = threading.Event()
@@ -115,8 +116,10 @@ class RayNode:
                 host, _, dport = str(dashboard_address).rpartition(":")
                 host = host or "127.0.0.1"
                 # A taken port would make the dashboard, and with it the node, fail.
+                dport = free_port(int(dport or 8265), host)
+                self.dashboard_url = f"http://{host}:{dport}"
                 args += ["--include-dashboard=true", f"--dashboard-host={host}",
-                         f"--dashboard-port={free_port(int(dport or 8265), host)}"]
+                         f"--dashboard-port={dport}"]
             else:
                 args += ["--include-dashboard=false", f"--dashboard-port={free_port(8265)}"]
         else:
@@ -267,12 +270,8 @@ class LocalCluster:
 
     @property
     def dashboard_link(self) -> str | None:
-        for line in self._head._lines:
-            match = re.search(r"View the dashboard at (\S+)", line)
-            if match:
-                return match.group(1) if match.group(1).startswith("http") else \
-                    f"http://{match.group(1)}"
-        return None
+        """Ray's dashboard, when ``dashboard_address`` asked for one."""
+        return self._head.dashboard_url
 
     @property
     def workers(self) -> dict[int, RayNode]:

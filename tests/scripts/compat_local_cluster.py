@@ -15,6 +15,7 @@ cluster = LocalCluster(n_workers=2, threads_per_worker=1, scheduler_port=port,
 try:
     print("PIDS", " ".join(str(n.pid) for n in cluster.workers.values()), flush=True)
     assert cluster.scheduler_address == f"tcp://127.0.0.1:{port}", cluster.scheduler_address
+    assert cluster.dashboard_link is None  # dashboard_address=None: no dashboard
     with Client(cluster) as client:
         assert sorted(client.nthreads().values()) == [1, 1], client.nthreads()
         assert client.submit(lambda x: x + 1, 1).result() == 2
