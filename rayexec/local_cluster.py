@@ -79,6 +79,22 @@ def use_token_auth(env=None) -> None:
         env["RAY_AUTH_MODE"] = "token"
 
 
+def _shim_for_tasks(env) -> None:
+    """Tasks on the node see ``import distributed`` as rayexec's shim.
+
+    A function pickled by a client running through the shim refers to the
+    module ``distributed`` by name; the node's workers must resolve that name the
+    same way.  (A real distributed, if the node's environment has one, is shadowed
+    on this node only.)
+    """
+    from .commands import _prepend_pythonpath, compat_dir
+
+    try:
+        _prepend_pythonpath(env, compat_dir())
+    except FileNotFoundError:  # an installation without the shim: nothing to add
+        pass
+
+
 class RayNode:
     """One ``ray start --block`` child process: a head (``address=None``) or a worker.
 
@@ -151,6 +167,7 @@ class RayNode:
         # as distributed's do.
         env.setdefault("RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S", "0")
         use_token_auth(env)
+        _shim_for_tasks(env)
         command = [sys.executable, "-c", _LAUNCHER, sys.executable, "-m", "ray.scripts.scripts",
                    *self._args]
         # A session of its own: Ctrl-C in a terminal reaches this process, which

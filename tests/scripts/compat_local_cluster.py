@@ -19,6 +19,9 @@ try:
     with Client(cluster) as client:
         assert sorted(client.nthreads().values()) == [1, 1], client.nthreads()
         assert client.submit(lambda x: x + 1, 1).result() == 2
+        # tasks on the cluster's nodes resolve ``import distributed`` to the shim
+        where = client.submit(lambda: __import__("distributed").__file__, pure=False).result()
+        assert "compat" in where, where
         other = subprocess.run(
             [sys.executable, "-c",
              "import sys; from rayexec import Client\n"
