@@ -1,0 +1,57 @@
+"""Variable: one value shared by name across clients and tasks.
+
+A Future set into a Variable carries its data: ``get`` on another client gives
+a Future there reading the same result.
+
+>>> x = Variable("x")                    # doctest: +SKIP
+>>> x.set(client.submit(pow, 2, 10))     # doctest: +SKIP
+>>> x.get().result()                     # doctest: +SKIP
+1024
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from .coordination import call, pack, parse_timeout, resolve_client, run, unpack
+
+
+class Variable:
+    """A named, mutable value on the cluster; ``get`` waits until it is set.
+
+    >>> x = Variable("x")   # doctest: +SKIP
+    >>> x.set(123)          # doctest: +SKIP
+    >>> x.get()             # doctest: +SKIP
+    123
+    """
+
+    def __init__(self, name=None, client=None):
+        self._client = client
+        self.name = name or f"variable-{uuid.uuid4().hex}"
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = resolve_client()
+        return self._client
+
+    def set(self, value, timeout="30 s", **kwargs):
+        """Replace the value (a Future, or any picklable object)."""
+        return run(self.client, call, "var_set", self.name, pack(value))
+
+    def get(self, timeout=None, **kwargs):
+        """The value, waiting up to ``timeout`` for a first ``set`` (then ``TimeoutError``)."""
+        return run(self.client, self._get, parse_timeout(timeout))
+
+    def _get(self, timeout):
+        return unpack(call("var_get", self.name, timeout), self.client)
+
+    def delete(self):
+        """Forget the value, for every client."""
+        return run(self.client, call, "var_delete", self.name)
+
+    def __reduce__(self):
+        return Variable, (self.name,)
+
+    def __repr__(self) -> str:
+        return f"<Variable: {self.name}>"
