@@ -1,6 +1,7 @@
 """dask workloads on rayexec, on real distributed and on Ray's ``ray_dask_get``, side by side.
 
-Each system runs in its own fresh process (Ray is one per process) on 2 CPUs:
+Each system runs each workload in its own fresh process (Ray is one per
+process), the three systems back to back per workload, on 2 CPUs:
 distributed as ``LocalCluster(n_workers=2, threads_per_worker=1, processes=True)``,
 Ray as ``ray.init(num_cpus=2)`` for both ``ray_dask_get`` and rayexec.  Every
 workload runs once to warm up, then ``--repeat`` times; the median counts.
@@ -91,14 +92,16 @@ def workloads(size: dict) -> dict:
     }
 
 
-def run_system(system: str, quick: bool, repeat: int) -> dict:
-    """Time every workload on ``system`` in this process; name -> seconds."""
+def run_system(system: str, quick: bool, repeat: int, only: str | None = None) -> dict:
+    """Time the workloads (or just ``only``) on ``system`` in this process; name -> seconds."""
     import dask
 
     scheduler, stop = _start(system)
     try:
         times = {}
         for name, (_, build) in workloads(sizes(quick)).items():
+            if only is not None and name != only:
+                continue
             collection = build()
             dask.compute(collection, scheduler=scheduler)  # warm up
             runs = []
@@ -151,21 +154,26 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per workload")
     parser.add_argument("--system", choices=SYSTEMS, help="run one system here (internal)")
+    parser.add_argument("--workload", help="run one workload only (internal)")
     parser.add_argument("--output", default=os.path.join(os.path.dirname(__file__),
                                                          "RESULTS_dask.md"))
     args = parser.parse_args()
     if args.system:
-        print(json.dumps(run_system(args.system, args.quick, args.repeat)))
+        print(json.dumps(run_system(args.system, args.quick, args.repeat, args.workload)))
         return
-    results = {}
-    for system in SYSTEMS:
-        command = [sys.executable, __file__, "--system", system, "--repeat", str(args.repeat)]
-        if args.quick:
-            command.append("--quick")
-        done = subprocess.run(command, stdout=subprocess.PIPE, text=True)
-        if done.returncode:
-            sys.exit(f"{system} failed")
-        results[system] = json.loads(done.stdout.strip().splitlines()[-1])
+    # Workload by workload, the three systems back to back: on a shared machine
+    # the load drifts, and this keeps each comparison within a few seconds.
+    results: dict = {system: {} for system in SYSTEMS}
+    for name in workloads(sizes(args.quick)):
+        for system in SYSTEMS:
+            command = [sys.executable, __file__, "--system", system, "--workload", name,
+                       "--repeat", str(args.repeat)]
+            if args.quick:
+                command.append("--quick")
+            done = subprocess.run(command, stdout=subprocess.PIPE, text=True)
+            if done.returncode:
+                sys.exit(f"{system} failed on {name}")
+            results[system].update(json.loads(done.stdout.strip().splitlines()[-1]))
     table = _table(results, sizes(args.quick))
     print(table)
     if not args.quick:
@@ -193,7 +201,7 @@ def _write(path: str, table: str, args) -> None:
         f" --repeat {args.repeat}" if args.repeat != 3 else "")
     text = (f"## dask workloads: rayexec vs distributed vs ray_dask_get\n\n"
             f"Command: `{command}` (2 CPUs; median of {args.repeat} runs after a warm-up; "
-            f"each system in a fresh process).\n\n{table}\n")
+            f"each system and workload in a fresh process).\n\n{table}\n")
     with open(path, "w") as f:
         f.write(text)
 
