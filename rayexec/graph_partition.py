@@ -113,7 +113,7 @@ def partition(graph: Graph, keys: list, held: Container, ncpus: int,
         if retries:
             part.retries[key] = int(retries)
         part.priority = max(part.priority, annotate.get("priority", key) or 0)
-    _connect(parts, part_of, nodes, keys, held)
+    _connect(parts, part_of, keys, held)
     # Ranks first (inputs before their users); within a rank, higher priority first.
     ranked = sorted(parts.items(), key=lambda item: (item[0][1], -item[1].priority))
     return [part for _, part in ranked]
@@ -160,7 +160,7 @@ def _check_known(key, nodes: dict, needed_by=None) -> None:
                        "client holds no future for it")
 
 
-def _connect(parts: dict, part_of: dict, nodes: dict, requested: list, held: Container) -> None:
+def _connect(parts: dict, part_of: dict, requested: list, held: Container) -> None:
     """Fill in each part's inputs, outputs, and the bundles between parts."""
     wanted = {key: None for key in requested if key not in held}
     for key in wanted:
@@ -186,7 +186,6 @@ class _Annotations:
     def __init__(self, by_kind: dict, defaults: dict):
         self.by_kind = by_kind
         self.defaults = {k: v for k, v in defaults.items() if v is not None}
-        self._signatures: dict = {}
 
     def get(self, kind: str, key) -> Any:
         per_key = self.by_kind.get(kind)
