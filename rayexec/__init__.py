@@ -51,6 +51,22 @@ _EXPORTS = {
     # distributed.utils.sync: run a coroutine on a client's loop from another thread
     "sync": "asynchronous",
     "activate_shim": "commands",
+    # coordination primitives, shared by name on the cluster
+    "Lock": "locks",
+    "MultiLock": "locks",
+    "Semaphore": "semaphores",
+    "Event": "events",
+    "Queue": "queues",
+    "Variable": "variables",
+    # actors: client.submit(Cls, actor=True)
+    "Actor": "actors",
+    "ActorFuture": "actors",
+    "BaseActorFuture": "actors",
+    # inside tasks
+    "worker_client": "worker_clients",
+    "local_client": "worker_clients",
+    "secede": "worker_clients",
+    "rejoin": "worker_clients",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -16,15 +16,11 @@ This module imports nothing heavy: ``rayexec/__init__`` reads ``PLACEHOLDERS``.
 from __future__ import annotations
 
 _RUNTIME_ENV = "a Ray runtime environment, ray.init(runtime_env={...}) before the Client"
-_ACTOR = "a named Ray actor (ray.remote(cls).options(name=...)) holding the shared state"
 _RAY_CLUSTER = "`ray up cluster.yaml` (see Ray's cluster launcher), or LocalCluster on one machine"
 _DIAGNOSTICS = "Ray's dashboard and `ray timeline`"
 
 # name -> (why it has no counterpart, what to use instead)
 PLACEHOLDERS: dict[str, tuple[str, str]] = {
-    "Actor": ("rayexec runs tasks, not distributed's actors", "ray.remote classes (Ray actors)"),
-    "ActorFuture": ("rayexec runs tasks, not distributed's actors", "Ray actors and ObjectRefs"),
-    "BaseActorFuture": ("rayexec runs tasks, not distributed's actors", "Ray actors and ObjectRefs"),
     "Adaptive": ("Ray scales clusters with its autoscaler",
                  "min_workers/max_workers in a `ray up` cluster config"),
     "CompatibleExecutor": ("it is an internal of distributed's Client",
@@ -35,13 +31,6 @@ PLACEHOLDERS: dict[str, tuple[str, str]] = {
     "Environ": ("Ray sets worker environment variables per job", _RUNTIME_ENV + " with 'env_vars'"),
     "UploadDirectory": ("Ray ships code per job", _RUNTIME_ENV + " with 'working_dir'"),
     "UploadFile": ("Ray ships code per job", _RUNTIME_ENV + " with 'py_modules'"),
-    "Event": ("rayexec has no coordination primitives yet", _ACTOR),
-    "Lock": ("rayexec has no coordination primitives yet", _ACTOR),
-    "MultiLock": ("rayexec has no coordination primitives yet", _ACTOR),
-    "Queue": ("rayexec has no coordination primitives yet", "ray.util.queue.Queue"),
-    "Semaphore": ("rayexec has no coordination primitives yet", _ACTOR),
-    "Variable": ("rayexec has no coordination primitives yet",
-                 _ACTOR + ", or Client.publish_dataset"),
     "SSHCluster": ("Ray starts remote clusters itself", _RAY_CLUSTER + " (provider type: local)"),
     "SpecCluster": ("Ray describes clusters in its own config", _RAY_CLUSTER),
     "SubprocessCluster": ("Ray starts its node processes itself", "LocalCluster"),
@@ -61,13 +50,6 @@ PLACEHOLDERS: dict[str, tuple[str, str]] = {
     "performance_report": ("Ray profiles clusters with its own tools", _DIAGNOSTICS),
     "span": ("Ray groups work by job, not by span", _DIAGNOSTICS),
     "widgets": ("distributed's notebook widgets render its scheduler's state", _DIAGNOSTICS),
-    "secede": ("rayexec does not manage worker threads yet",
-               "a plain blocking call: Ray lends the task's CPU back while it waits in ray.get"),
-    "rejoin": ("rayexec does not manage worker threads yet",
-               "a plain blocking call: Ray lends the task's CPU back while it waits in ray.get"),
-    "worker_client": ("rayexec does not manage worker threads yet",
-                      "get_client() inside the task"),
-    "local_client": ("rayexec does not manage worker threads yet", "get_client() inside the task"),
 }
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from rayexec.worker_client import local_client, rejoin, secede, worker_client
+from rayexec.worker_clients import local_client, rejoin, secede, worker_client
 
 
 def fan_out(x):
