@@ -49,7 +49,13 @@ class Semaphore:
         self.refresh_leases = False  # leases never time out here, so there is nothing to refresh
 
     def _run(self, fn, *args):
-        return run(self._client, fn, *args)
+        # An asynchronous client (given, or the default) gets awaitables back.
+        client = self._client
+        if client is None:
+            from .defaults import current_client
+
+            client = current_client()
+        return run(client, fn, *args)
 
     def register(self, **kwargs):
         """Make the semaphore known to the cluster (done on first use anyway)."""

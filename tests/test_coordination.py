@@ -290,3 +290,28 @@ def test_other_client_process_shares_state(client, ray_cluster):
     assert lines["acquired"] == "False"
     assert lines["variable"] == "30"    # and read the data of this process's future
     lock.release()
+
+
+# -- asynchronous clients ---------------------------------------------------------
+def test_asynchronous_client_gets_awaitables(ray_cluster):
+    import asyncio
+
+    from rayexec import Client
+
+    async def main():
+        async with Client(asynchronous=True) as client:
+            name = unique("async")
+            lock, event, queue = Lock(name, client=client), Event(name, client), Queue(name, client)
+            assert await lock.acquire(timeout=1)
+            assert await lock.locked()
+            await lock.release()
+            await event.set()
+            assert await event.wait(timeout=1)
+            await queue.put(client.submit(abs, -5))
+            future = await queue.get(timeout=5)
+            assert await future == 5
+            var = Variable(name, client)
+            await var.set("v")
+            return await var.get()
+
+    assert asyncio.run(main()) == "v"
