@@ -188,7 +188,7 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods):
                                          allow_other_workers=allow_other_workers,
                                          retries=retries)
         with self._lock:
-            state = self._states.get(key)
+            state = self._live_state(key)
             if state is None:
                 state = self._launch_call(func, args, kwargs, key, options)
         return Future(key, self, state)
@@ -228,7 +228,7 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods):
             states: dict[str, TaskState] = {}
             new = []
             for k, element in zip(keys, elements):
-                existing = self._states.get(k)
+                existing = self._live_state(k)
                 if existing is not None:
                     states[k] = existing
                 elif k not in states:
@@ -242,6 +242,14 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods):
                 else:
                     states.update(self._launch_batch(func, chunk, kwargs, options, retries))
         return [Future(k, self, states[k]) for k in keys]
+
+    def _live_state(self, key: str) -> TaskState | None:
+        """The state to share for ``key``: none if it is unknown, cancelled or lost
+        (a lost key is computed again, as distributed does)."""
+        state = self._states.get(key)
+        if state is None or state.status in (CANCELLED, LOST):
+            return None
+        return state
 
     def _batch_size(self, n: int, requested: int | None) -> int:
         if requested is not None:

@@ -126,5 +126,5 @@ def test_placement_on_nodes_of_different_shapes():
     found = json.loads(result.stdout.strip().splitlines()[-1])
     assert found == {"nthreads": [1, 1, 2], "gpu": True, "gpu_ids": True, "two_cpus": True,
                      "label_selector": True, "run": True, "locality": True,
-                     "dead_pin_fails": True, "dead_pin_error": "TaskUnschedulableError",
+                     "dead_pin_fails": True, "dead_pin_error": "PlacementError",
                      "dead_pin_refused": True, "soft_pin_survives": True}

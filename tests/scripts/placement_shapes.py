@@ -75,7 +75,8 @@ def main():
             except placement.PlacementError:
                 found["dead_pin_refused"] = True
             found["soft_pin_survives"] = client.submit(
-                where, workers=[wide], allow_other_workers=True).result() in {head, gpu}
+                where, workers=[wide], allow_other_workers=True,
+                pure=False).result() in {head, gpu}
     finally:
         ray.shutdown()
         cluster.shutdown()
