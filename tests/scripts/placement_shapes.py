@@ -69,9 +69,12 @@ def main():
             errors = [f.exception(timeout=120) for f in [running, *queued]]
             found["dead_pin_fails"] = all(e is not None for e in errors)
             found["dead_pin_error"] = type(errors[0]).__name__
+            # refused at submit, or -- while the worker list is still cached -- failed
+            # on the future: either way a PlacementError in bounded time, not a hang
             try:
-                client.submit(where, workers=[wide])
-                found["dead_pin_refused"] = False
+                late = client.submit(where, workers=[wide], pure=False)
+                found["dead_pin_refused"] = isinstance(late.exception(timeout=120),
+                                                       placement.PlacementError)
             except placement.PlacementError:
                 found["dead_pin_refused"] = True
             found["soft_pin_survives"] = client.submit(
