@@ -42,12 +42,15 @@ def compat_dir() -> str:
     >>> os.path.isfile(os.path.join(compat_dir(), "distributed", "__init__.py"))
     True
     """
-    path = Path(__file__).resolve().parent.parent / "compat"
-    if not (path / "distributed" / "__init__.py").is_file():
-        raise FileNotFoundError(
-            f"this rayexec installation has no compat/ directory (looked in {path}); "
-            "install rayexec from a checkout (pip install -e <checkout>)")
-    return str(path)
+    here = Path(__file__).resolve().parent
+    # a checkout (or editable install) has compat/ beside the package; a wheel ships it
+    # inside the package as _shim/
+    for path in (here.parent / "compat", here / "_shim"):
+        if (path / "distributed" / "__init__.py").is_file():
+            return str(path)
+    raise FileNotFoundError(
+        f"this rayexec installation has no distributed shim (looked in {here.parent / 'compat'} "
+        f"and {here / '_shim'}); reinstall rayexec")
 
 
 def _is_shim(module) -> bool:
