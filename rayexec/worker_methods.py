@@ -75,7 +75,7 @@ class WorkerMethods:
     def _workers(self, hints=None) -> list[workers.WorkerInfo]:
         alive = workers.alive_workers()
         if hints is None:
-            return alive
+            return [w for w in alive if w.runs_tasks]
         return placement.match_workers(placement._as_list(hints), alive)
 
     @property

@@ -68,6 +68,12 @@ class WorkerInfo:
             "nanny": None,
         }
 
+    @property
+    def runs_tasks(self) -> bool:
+        """Whether the node has CPUs or GPUs: a zero-CPU head (``dscheduler``) plays
+        distributed's scheduler, not a worker."""
+        return self.nthreads > 0 or self.resources.get("GPU", 0) > 0
+
     def has(self, resources: dict) -> bool:
         """Whether this node's total resources cover ``resources``."""
         return all(self.resources.get(name, 0) >= amount for name, amount in resources.items())
@@ -119,7 +125,7 @@ def scheduler_info(scheduler_address: str | None = None) -> dict:
     Besides distributed's keys, ``addresses`` lists the worker addresses and
     ``resources`` sums each resource over the cluster.
     """
-    workers = alive_workers()
+    workers = [w for w in alive_workers() if w.runs_tasks]
     totals: dict[str, float] = {}
     for w in workers:
         for name, amount in w.resources.items():
