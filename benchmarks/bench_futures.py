@@ -18,69 +18,69 @@ import subprocess
 import sys
 import time
 
+from workloads import noop
+
 SYSTEMS = ("ray", "rayexec", "distributed")
-
-
-def noop(x):
-    return x
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 # -- one system, in a subprocess -------------------------------------------------------
 
 
-def _measure_ray(sizes: dict) -> dict:
+def _time_operations(ops: dict, sizes: dict) -> dict:
+    """Time the same work through one system's operations.
+
+    ``ops``: ``map_gather(values)``, ``round_trip(x)`` (one submit -> result) and
+    ``array_round_trip(array)`` (put/scatter then get/gather).
+    """
     import numpy as np
+
+    ops["map_gather"](range(200))  # warm the workers
+    out = {}
+    started = time.perf_counter()
+    ops["map_gather"](range(sizes["tasks"]))
+    out["map_tasks_per_s"] = sizes["tasks"] / (time.perf_counter() - started)
+    latencies = []
+    for i in range(sizes["latency"]):
+        started = time.perf_counter()
+        ops["round_trip"](i)
+        latencies.append(time.perf_counter() - started)
+    out["latency_ms"] = statistics.median(latencies) * 1000
+    array = np.random.random(sizes["array_mb"] * 2**20 // 8)
+    started = time.perf_counter()
+    back = ops["array_round_trip"](array)
+    out["array_s"] = time.perf_counter() - started
+    assert back.shape == array.shape
+    return out
+
+
+def _measure_ray(sizes: dict) -> dict:
     import ray
 
     ray.init(address="local", num_cpus=os.cpu_count(), include_dashboard=False,
              logging_level="ERROR")
     task = ray.remote(noop)
-    ray.get([task.remote(i) for i in range(200)])  # warm the workers
-    out = {}
-    started = time.perf_counter()
-    ray.get([task.remote(i) for i in range(sizes["tasks"])])
-    out["map_tasks_per_s"] = sizes["tasks"] / (time.perf_counter() - started)
-    latencies = []
-    for i in range(sizes["latency"]):
-        started = time.perf_counter()
-        ray.get(task.remote(i))
-        latencies.append(time.perf_counter() - started)
-    out["latency_ms"] = statistics.median(latencies) * 1000
-    array = np.random.random(sizes["array_mb"] * 2**20 // 8)
-    started = time.perf_counter()
-    back = ray.get(ray.put(array))
-    out["array_s"] = time.perf_counter() - started
-    assert back.shape == array.shape
+    out = _time_operations({
+        "map_gather": lambda values: ray.get([task.remote(i) for i in values]),
+        "round_trip": lambda x: ray.get(task.remote(x)),
+        "array_round_trip": lambda array: ray.get(ray.put(array)),
+    }, sizes)
     ray.shutdown()
     return out
 
 
 def _measure_rayexec(sizes: dict) -> dict:
-    import numpy as np
-
     from rayexec import Client
 
     client = Client(dashboard_address=None)
-    client.gather(client.map(noop, range(200), batch_size=1))  # warm the workers
-    out = {}
-    started = time.perf_counter()
-    client.gather(client.map(noop, range(sizes["tasks"]), batch_size=1))
-    out["map_tasks_per_s"] = sizes["tasks"] / (time.perf_counter() - started)
+    out = _time_operations({
+        "map_gather": lambda values: client.gather(client.map(noop, values, batch_size=1)),
+        "round_trip": lambda x: client.submit(noop, x).result(),
+        "array_round_trip": lambda array: client.gather(client.scatter(array)),
+    }, sizes)
     started = time.perf_counter()
     client.gather(client.map(noop, range(sizes["tasks"], 2 * sizes["tasks"])))
     out["map_batched_tasks_per_s"] = sizes["tasks"] / (time.perf_counter() - started)
-    latencies = []
-    for i in range(sizes["latency"]):
-        started = time.perf_counter()
-        client.submit(noop, i).result()
-        latencies.append(time.perf_counter() - started)
-    out["latency_ms"] = statistics.median(latencies) * 1000
-    array = np.random.random(sizes["array_mb"] * 2**20 // 8)
-    started = time.perf_counter()
-    back = client.gather(client.scatter(array))
-    out["array_s"] = time.perf_counter() - started
-    assert back.shape == array.shape
-    del back
     out.update(_scaling(client, sizes["scale"]))
     client.close()
     return out
@@ -108,29 +108,15 @@ def _scaling(client, counts: list[int]) -> dict:
 
 
 def _measure_distributed(sizes: dict) -> dict:
-    import numpy as np
     from distributed import Client, LocalCluster
 
-    cpus = os.cpu_count()
-    with LocalCluster(n_workers=cpus, threads_per_worker=1, processes=True,
+    with LocalCluster(n_workers=os.cpu_count(), threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster, Client(cluster) as client:
-        client.gather(client.map(noop, range(200)))
-        out = {}
-        started = time.perf_counter()
-        client.gather(client.map(noop, range(sizes["tasks"])))
-        out["map_tasks_per_s"] = sizes["tasks"] / (time.perf_counter() - started)
-        latencies = []
-        for i in range(sizes["latency"]):
-            started = time.perf_counter()
-            client.submit(noop, i).result()
-            latencies.append(time.perf_counter() - started)
-        out["latency_ms"] = statistics.median(latencies) * 1000
-        array = np.random.random(sizes["array_mb"] * 2**20 // 8)
-        started = time.perf_counter()
-        back = client.gather(client.scatter(array))
-        out["array_s"] = time.perf_counter() - started
-        assert back.shape == array.shape
-    return out
+        return _time_operations({
+            "map_gather": lambda values: client.gather(client.map(noop, values)),
+            "round_trip": lambda x: client.submit(noop, x).result(),
+            "array_round_trip": lambda array: client.gather(client.scatter(array)),
+        }, sizes)
 
 
 MEASURE = {"ray": _measure_ray, "rayexec": _measure_rayexec,
@@ -141,8 +127,12 @@ MEASURE = {"ray": _measure_ray, "rayexec": _measure_rayexec,
 
 
 def _run_system(name: str, sizes: dict) -> dict:
+    # workers of every system import the workload functions from this folder
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (HERE, os.environ.get("PYTHONPATH")) if p)}
     proc = subprocess.run([sys.executable, __file__, "--system", name, "--sizes",
-                           json.dumps(sizes)], capture_output=True, text=True, timeout=1800)
+                           json.dumps(sizes)], capture_output=True, text=True, timeout=1800,
+                          env=env)
     if proc.returncode != 0:
         raise RuntimeError(f"{name} benchmark failed:\n{proc.stderr[-4000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
