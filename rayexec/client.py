@@ -190,7 +190,8 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods):
         with self._lock:
             state = self._live_state(key)
             if state is None:
-                state = self._launch_call(func, args, kwargs, key, options)
+                remote = self._with_options(self._remote.call(func), options)
+                state = self._launch_call(remote, func, args, kwargs, key, options)
         return Future(key, self, state)
 
     def map(self, func: Callable, *iterables, key=None, workers=None, retries=None,
@@ -234,11 +235,15 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods):
                 elif k not in states:
                     states[k] = None  # claimed by this call
                     new.append((k, element))
+            call_remote = None  # Ray options are applied once per map, not per element
             for start in range(0, len(new), size):
                 chunk = new[start:start + size]
                 if len(chunk) == 1:
+                    if call_remote is None:
+                        call_remote = self._with_options(self._remote.call(func), options)
                     (k, element), = chunk
-                    states[k] = self._launch_call(func, element, kwargs, k, options)
+                    states[k] = self._launch_call(call_remote, func, element, kwargs, k,
+                                                  options)
                 else:
                     states.update(self._launch_batch(func, chunk, kwargs, options, retries))
         return [Future(k, self, states[k]) for k in keys]
@@ -260,9 +265,10 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods):
             self._cpus = max(1, sum(w.nthreads for w in workers.alive_workers()))
         return max(1, min(MAX_BATCH, n // (TASKS_PER_CPU * self._cpus)))
 
-    def _launch_call(self, func, args, kwargs, key, options) -> TaskState:
+    def _launch_call(self, remote, func, args, kwargs, key, options) -> TaskState:
+        """Run one call through ``remote`` (the call remote function of ``func``,
+        with ``options`` applied)."""
         layout, args, kwargs = self._prepare_arguments(args, kwargs)
-        remote = self._with_options(self._remote.call(func), options)
         try:
             value_ref, receipt_ref = remote.remote(layout, *args, **kwargs)
         except (TypeError, ValueError, AttributeError) as exc:
