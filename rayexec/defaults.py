@@ -55,7 +55,10 @@ def default_client(c: Client | None = None) -> Client:
 
 
 def get_client(address: str | None = None, timeout=None, resolve_address: bool = True) -> Client:
-    """The current client, here or inside a task; one is created if there is none.
+    """The current client; inside a task, a client on the task's own cluster.
+
+    Outside a task, with no client and no ``address``, raises ``ValueError`` as
+    distributed does (dask relies on it to fall back to its local scheduler).
 
     >>> from rayexec import get_client
     >>> client = get_client()         # doctest: +SKIP
@@ -63,6 +66,19 @@ def get_client(address: str | None = None, timeout=None, resolve_address: bool =
     client = current_client()
     if client is not None and (address is None or client.address_matches(address)):
         return client
+    if address is None and not _inside_task():
+        raise ValueError("No global client found and no address provided")
     from .client import Client
 
     return Client(address, timeout=timeout or 30)
+
+
+def _inside_task() -> bool:
+    """Whether this code runs inside a Ray task or actor (where Ray is connected)."""
+    import sys
+
+    if "ray" not in sys.modules:  # Ray never imported: certainly not a Ray worker
+        return False
+    import ray
+
+    return ray.is_initialized() and ray.get_runtime_context().get_task_id() is not None

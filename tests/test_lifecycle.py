@@ -132,3 +132,26 @@ def test_progress_blocks_until_done_and_draws(client, capsys):
     progress(futures)
     assert all(f.done() for f in futures)
     assert "4/4" in capsys.readouterr().err
+
+
+def test_get_client_without_a_client_raises_outside_tasks(ray_cluster):
+    from rayexec import defaults
+
+    saved = list(defaults._clients)
+    defaults._clients.clear()
+    try:
+        with pytest.raises(ValueError, match="No global client"):
+            get_client()
+    finally:
+        defaults._clients.extend(saved)
+
+
+def _client_inside_task():
+    from rayexec import get_client as inner_get_client
+
+    inner = inner_get_client()
+    return inner.submit(sum, [1, 2, 3]).result()
+
+
+def test_get_client_inside_a_task(client):
+    assert client.submit(_client_inside_task, pure=False).result() == 6
