@@ -8,7 +8,7 @@ workload runs once to warm up, then ``--repeat`` times; the median counts.
 Times cover ``dask.compute`` only (graph optimisation and materialisation
 included), not building the collections.
 
-    python benchmarks/bench_dask.py            # full sizes, writes RESULTS_dask.md
+    python benchmarks/bench_dask.py            # full sizes, writes its section of RESULTS.md
     python benchmarks/bench_dask.py --quick    # small sizes, a smoke test
 """
 
@@ -17,11 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import operator
-import os
 import statistics
 import subprocess
 import sys
 import time
+
+from results import write_section
 
 SYSTEMS = ("distributed", "ray_dask_get", "rayexec")
 # Goals: rayexec's time over each peer's time must not exceed these.
@@ -155,8 +156,6 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per workload")
     parser.add_argument("--system", choices=SYSTEMS, help="run one system here (internal)")
     parser.add_argument("--workload", help="run one workload only (internal)")
-    parser.add_argument("--output", default=os.path.join(os.path.dirname(__file__),
-                                                         "RESULTS_dask.md"))
     args = parser.parse_args()
     if args.system:
         print(json.dumps(run_system(args.system, args.quick, args.repeat, args.workload)))
@@ -177,7 +176,7 @@ def main() -> None:
     table = _table(results, sizes(args.quick))
     print(table)
     if not args.quick:
-        _write(args.output, table, args)
+        _write(table, args)
 
 
 def _table(results: dict, size: dict) -> str:
@@ -196,14 +195,13 @@ def _table(results: dict, size: dict) -> str:
     return "\n".join(lines)
 
 
-def _write(path: str, table: str, args) -> None:
+def _write(table: str, args) -> None:
     command = "python benchmarks/bench_dask.py" + (
         f" --repeat {args.repeat}" if args.repeat != 3 else "")
     text = (f"## dask workloads: rayexec vs distributed vs ray_dask_get\n\n"
             f"Command: `{command}` (2 CPUs; median of {args.repeat} runs after a warm-up; "
             f"each system and workload in a fresh process).\n\n{table}\n")
-    with open(path, "w") as f:
-        f.write(text)
+    write_section(text)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The futures API side by side: raw Ray, rayexec and real distributed, in one run.
 
-    python benchmarks/bench_futures.py            # full sizes, writes RESULTS_futures.md
+    python benchmarks/bench_futures.py            # full sizes, writes its section of RESULTS.md
     python benchmarks/bench_futures.py --quick    # small sizes, prints only
 
 Each system runs in its own subprocess on the same CPUs (Ray is one per
@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 
+from results import write_section
 from workloads import noop
 
 SYSTEMS = ("ray", "rayexec", "distributed")
@@ -196,9 +197,7 @@ def main() -> None:
     text = report(results, sizes, command)
     print(text)
     if not args.quick:
-        path = os.path.join(os.path.dirname(__file__), "RESULTS_futures.md")
-        with open(path, "w") as f:
-            f.write("## Futures API\n\n" + text)
+        write_section("## Futures API: rayexec vs raw Ray vs distributed\n\n" + text)
 
 
 if __name__ == "__main__":
