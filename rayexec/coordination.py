@@ -33,7 +33,7 @@ from .asynchronous import in_thread
 from .errors import user_exception, with_remote_traceback
 from .future import Future
 from .nesting import replace
-from .state import CANCELLED, ERROR, FINISHED, LOST, PENDING, TaskState
+from .state import CANCELLED, FINISHED, PENDING, TaskState
 
 NAMESPACE = "rayexec"
 # A new protocol gets a new actor: an older one may outlive an upgrade.
@@ -319,14 +319,11 @@ def pack(value) -> tuple[bytes, list]:
     refs: list = []
 
     def carry(future: Future) -> _Carried:
-        state = future._state
-        status = state.status
-        if state.ref is None and status != CANCELLED:
-            status = CANCELLED
-        if state.ref is not None and status not in (ERROR, LOST, CANCELLED):
-            refs.append(state.ref)
-        index = len(refs) - 1 if status in (PENDING, FINISHED) else None
-        return _Carried(state.key, index, status, state.type_name, state.exception)
+        key, ref, status, type_name, exception = future_parts(future)
+        if ref is not None:
+            refs.append(ref)
+        return _Carried(key, len(refs) - 1 if ref is not None else None, status, type_name,
+                        exception)
 
     value = replace(value, Future, carry)
     try:
@@ -348,15 +345,37 @@ def unpack(packed: tuple[bytes, list], client) -> Any:
 def rebuild_future(carried: _Carried, refs: list, client) -> Future:
     """A Future on ``client`` for a carried one: the same key, reading the same data."""
     ref = refs[carried.index] if carried.index is not None else None
+    return future_from_parts(carried.key, ref, carried.status, carried.type_name,
+                             carried.exception, client)
+
+
+def future_parts(future: Future) -> tuple:
+    """What a Future is made of, to rebuild it in another process: see :func:`future_from_parts`.
+
+    ``(key, ref, status, type_name, exception)``; the ref travels with Ray's
+    reference counting when pickled by Ray (task arguments, actor calls).
+    """
+    state = future._state
+    status = CANCELLED if state.ref is None else state.status
+    ref = state.ref if status in (PENDING, FINISHED) else None
+    return (state.key, ref, status, state.type_name, state.exception)
+
+
+def future_from_parts(key, ref, status, type_name, exception, client=None) -> Future:
+    """A Future on ``client`` (default: this process's client) from :func:`future_parts`.
+
+    A client already holding ``key`` with the same data shares its state.
+    """
+    client = resolve_client(client)
     with client._lock:
-        state = client._states.get(carried.key)
+        state = client._states.get(key)
         if state is None or state.ref is None or (ref is not None and state.ref != ref):
-            state = TaskState(carried.key, ref, carried.status, carried.type_name)
-            state.exception = carried.exception
-            if carried.status == PENDING:
+            state = TaskState(key, ref, status, type_name)
+            state.exception = exception
+            if status == PENDING:
                 _settle_when_ready(state)
-            client._states[carried.key] = state
-    return Future(carried.key, client, state)
+            client._states[key] = state
+    return Future(key, client, state)
 
 
 def _settle_when_ready(state: TaskState) -> None:

@@ -315,3 +315,21 @@ def test_asynchronous_client_gets_awaitables(ray_cluster):
             return await var.get()
 
     assert asyncio.run(main()) == "v"
+
+
+# -- a Future rebuilt from its parts (what Future pickling can use) -------------------
+def rebuild_and_read(parts):
+    from rayexec.coordination import future_from_parts
+
+    return future_from_parts(*parts).result() + 1
+
+
+def test_future_parts_rebuild_in_a_task(client):
+    from rayexec.coordination import future_from_parts, future_parts
+
+    future = client.submit(pow, 3, 3)
+    assert client.submit(rebuild_and_read, future_parts(future)).result(timeout=60) == 28
+    again = future_from_parts(*future_parts(future), client)
+    assert again._state is future._state  # the same client shares the state
+    future.cancel()
+    assert future_parts(future)[1:3] == (None, "cancelled")
