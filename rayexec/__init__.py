@@ -48,8 +48,6 @@ _EXPORTS = {
     "RemoteData": "pool",
     # distributed.utils.sync: run a coroutine on a client's loop from another thread
     "sync": "asynchronous",
-    # distributed.utils.sync: run a coroutine on a client's loop from another thread
-    "sync": "asynchronous",
     "activate_shim": "commands",
     # coordination primitives, shared by name on the cluster
     "Lock": "locks",

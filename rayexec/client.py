@@ -18,11 +18,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dask.utils import funcname
 
 from . import cluster, data, defaults, placement, workers
+from .actors import submit_actor
 from .asynchronous import async_capable, background_loop, in_thread, sync, wants_async
 from .dask_methods import DaskMethods
 from .dataset_methods import DatasetMethods
 from .errors import FutureCancelledError
 from .execution import RemoteFunctions, Slot
+from .executor_methods import ExecutorMethods, upload_runtime_env
 from .future import Future
 from .keys import data_key, map_keys, submit_key
 from .nesting import collect, replace
@@ -40,7 +42,7 @@ MAX_BATCH = 128
 TASKS_PER_CPU = 8
 
 
-class Client(DaskMethods, DatasetMethods, WorkerMethods):
+class Client(DaskMethods, DatasetMethods, WorkerMethods, ExecutorMethods):
     """Connect to a Ray cluster, or start one here, and run work on it.
 
     The methods for dask collections, shared datasets and workers live in the
@@ -181,12 +183,13 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods):
         self._check_open()
         if not callable(func):
             raise TypeError("First input to submit must be a callable function")
-        _refuse_actors(actor or actors)
-        if key is None:
-            key = submit_key(func, args, kwargs, pure)
         options = placement.task_options(workers=workers, resources=resources,
                                          allow_other_workers=allow_other_workers,
                                          retries=retries)
+        if actor or actors:
+            return submit_actor(self, func, args, kwargs, key, options)
+        if key is None:
+            key = submit_key(func, args, kwargs, pure)
         with self._lock:
             state = self._live_state(key)
             if state is None:
@@ -210,7 +213,6 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods):
         self._check_open()
         if not callable(func):
             raise TypeError("First input to map must be a callable function")
-        _refuse_actors(actor or actors)
         for position, iterable in enumerate(iterables, start=1):
             if isinstance(iterable, Iterator):
                 raise TypeError("map takes sequences, not iterators: make a list first, "
@@ -219,10 +221,14 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods):
                 raise TypeError(f"map's iterable number {position} is a "
                                 f"{type(iterable).__name__}, not a sequence")
         elements = list(zip(*iterables))
-        keys = map_keys(func, elements, kwargs, key=key, pure=pure)
         options = placement.task_options(workers=workers, resources=resources,
                                          allow_other_workers=allow_other_workers,
                                          retries=retries)
+        if actor or actors:  # one actor per element, never shared
+            keys = map_keys(func, elements, kwargs, key=key, pure=False)
+            return [submit_actor(self, func, element, kwargs, k, options)
+                    for k, element in zip(keys, elements)]
+        keys = map_keys(func, elements, kwargs, key=key, pure=pure)
         batchable = not collect([elements, kwargs], Future)
         size = self._batch_size(len(elements), batch_size) if batchable else 1
         with self._lock:
@@ -296,9 +302,13 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods):
         return states
 
     def _with_options(self, remote, options: dict):
+        """``remote`` with Ray ``options`` and the client's runtime environment:
+        uploaded files, and the restart generation (new worker processes)."""
+        env = upload_runtime_env(self)
         if self._generation:
-            options = {**options, "runtime_env": {
-                "env_vars": {"RAYEXEC_GENERATION": str(self._generation)}}}
+            env["env_vars"] = {"RAYEXEC_GENERATION": str(self._generation)}
+        if env:
+            options = {**options, "runtime_env": {**options.get("runtime_env", {}), **env}}
         return remote.options(**options) if options else remote
 
     def _prepare_arguments(self, args: tuple, kwargs: dict):
@@ -499,12 +509,6 @@ def _cluster_address(address, scheduler_file):
         # A cluster object (LocalCluster and friends) names its scheduler.
         address = getattr(address, "scheduler_address", None) or address.address
     return address
-
-
-def _refuse_actors(actor: bool) -> None:
-    if actor:
-        raise NotImplementedError("actors are not supported yet on rayexec; "
-                                  "use ray.remote classes directly")
 
 
 def _serialisation_error(func, exc: Exception) -> TypeError:

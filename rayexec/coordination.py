@@ -31,9 +31,8 @@ import cloudpickle
 
 from .asynchronous import in_thread
 from .errors import user_exception, with_remote_traceback
-from .future import Future
+from .future import Future, future_from_parts, future_parts
 from .nesting import replace
-from .state import CANCELLED, FINISHED, PENDING, TaskState
 
 NAMESPACE = "rayexec"
 # A new protocol gets a new actor: an older one may outlive an upgrade.
@@ -349,49 +348,3 @@ def rebuild_future(carried: _Carried, refs: list, client) -> Future:
                              carried.exception, client)
 
 
-def future_parts(future: Future) -> tuple:
-    """What a Future is made of, to rebuild it in another process: see :func:`future_from_parts`.
-
-    ``(key, ref, status, type_name, exception)``; the ref travels with Ray's
-    reference counting when pickled by Ray (task arguments, actor calls).
-    """
-    state = future._state
-    status = CANCELLED if state.ref is None else state.status
-    ref = state.ref if status in (PENDING, FINISHED) else None
-    return (state.key, ref, status, state.type_name, state.exception)
-
-
-def future_from_parts(key, ref, status, type_name, exception, client=None) -> Future:
-    """A Future on ``client`` (default: this process's client) from :func:`future_parts`.
-
-    A client already holding ``key`` with the same data shares its state.
-    """
-    client = resolve_client(client)
-    with client._lock:
-        state = client._states.get(key)
-        if state is None or state.ref is None or (ref is not None and state.ref != ref):
-            state = TaskState(key, ref, status, type_name)
-            state.exception = exception
-            if status == PENDING:
-                _settle_when_ready(state)
-            client._states[key] = state
-    return Future(key, client, state)
-
-
-def _settle_when_ready(state: TaskState) -> None:
-    # The task's receipt stayed with the client that submitted it; here the value
-    # itself says when the task ended.
-    from .errors import RemoteFailure
-
-    def done(ray_future):
-        try:
-            value = ray_future.result()
-        except BaseException as exc:
-            state.fail(exc)
-            return
-        if type(value) is RemoteFailure:
-            state.fail(value)
-        else:
-            state.finish(type(value).__name__)
-
-    state.ref.future().add_done_callback(done)

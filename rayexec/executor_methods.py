@@ -148,6 +148,7 @@ class ClientExecutor(cf.Executor):
         self._client = client
         self._kwargs = kwargs
         self._futures: weakref.WeakSet = weakref.WeakSet()
+        self._handed_out: weakref.WeakSet = weakref.WeakSet()  # the cf futures of submit
         self._shutdown = False
         self._lock = threading.Lock()
 
@@ -158,7 +159,9 @@ class ClientExecutor(cf.Executor):
                 raise RuntimeError("cannot schedule new futures after shutdown")
             future = self._client.submit(fn, *args, **{**self._kwargs, **kwargs})
             self._futures.add(future)
-        return _wrap(future)
+            handed_out = _wrap(future)
+            self._handed_out.add(handed_out)
+        return handed_out
 
     def map(self, fn, *iterables, **kwargs):
         """Like the builtin ``map``, computed on the cluster; results in order.
@@ -200,6 +203,8 @@ class ClientExecutor(cf.Executor):
             from .waiting import wait as wait_all
 
             wait_all(futures)
+            # the futures handed out are settled by a callback thread: wait for those too
+            cf.wait(list(self._handed_out))
         else:
             self._client.cancel(futures)
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import data
 from .errors import FutureCancelledError, TimeoutError, remote_traceback, with_remote_traceback
-from .state import CANCELLED, ERROR, FINISHED, LOST, TaskState  # noqa: F401
+from .state import CANCELLED, ERROR, FINISHED, LOST, PENDING, TaskState
 
 if TYPE_CHECKING:
     from .client import Client
@@ -148,10 +148,9 @@ class Future:
 
     # -- travelling -----------------------------------------------------------------
     def __reduce__(self):
-        # A Future sent elsewhere (inside a task's data, a Queue, a Variable) carries
-        # its key and ObjectRef; Ray keeps the object alive for the borrower.
-        state = self._state
-        return (_rebuild, (state.key, state.ref, state.status, state.type_name))
+        # A Future sent elsewhere (inside a task's data) carries its key and ObjectRef;
+        # Ray keeps the object alive for the borrower.
+        return (future_from_parts, future_parts(self))
 
     # -- dask and display -----------------------------------------------------
     def __dask_tokenize__(self):
@@ -164,21 +163,34 @@ class Future:
         return f"<Future: {state.status}, key: {state.key}>"
 
 
-def _rebuild(key: str, ref, status: str, type_name: str | None) -> Future:
-    """A Future unpickled here, on this process's client (one is made if needed)."""
-    from .defaults import get_client
-    from .state import PENDING, watch_value
+def future_parts(future: Future) -> tuple:
+    """What a Future is made of, to rebuild it in another process: see :func:`future_from_parts`.
 
-    client = get_client()
+    ``(key, ref, status, type_name, exception)``; the ref travels with Ray's
+    reference counting when pickled by Ray (task arguments, actor calls).
+    """
+    state = future._state
+    status = CANCELLED if state.ref is None else state.status
+    ref = state.ref if status in (PENDING, FINISHED) else None
+    return (state.key, ref, status, state.type_name, state.exception)
+
+
+def future_from_parts(key, ref, status, type_name, exception, client=None) -> Future:
+    """A Future on ``client`` (default: this process's client) from :func:`future_parts`.
+
+    A client already holding ``key`` with the same data shares its state.
+    """
+    from .defaults import current_client, get_client
+    from .state import watch_value
+
+    client = client or current_client() or get_client()
     with client._lock:
         state = client._states.get(key)
-        if state is None:
-            if ref is None:  # it had been cancelled or released
-                state = TaskState(key, status=CANCELLED)
-            else:
-                state = TaskState(key, ref, FINISHED if status == FINISHED else PENDING,
-                                  type_name)
-                if state.status == PENDING:
-                    watch_value(state, ref)
-                client._states[key] = state
+        if state is None or state.ref is None or (ref is not None and state.ref != ref):
+            state = TaskState(key, ref, status, type_name)
+            state.exception = exception
+            if status == PENDING:
+                # the receipt stayed with the submitting client: the value says when
+                watch_value(state, ref)
+            client._states[key] = state
     return Future(key, client, state)

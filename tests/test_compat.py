@@ -18,13 +18,12 @@ distributed_real = pytest.importorskip("distributed")  # the installed, real pac
 
 # Names of real distributed.__all__ that rayexec serves as placeholders raising on use.
 UNSUPPORTED = {
-    "Actor", "ActorFuture", "BaseActorFuture", "Adaptive", "CompatibleExecutor",
+    "Adaptive", "CompatibleExecutor",
     "CondaInstall", "PipInstall", "InstallPlugin", "Environ", "UploadDirectory", "UploadFile",
-    "Event", "Lock", "MultiLock", "Queue", "Semaphore", "Variable",
     "SSHCluster", "SpecCluster", "SubprocessCluster",
     "SchedulerPlugin", "WorkerPlugin", "NannyPlugin", "Reschedule", "Security", "Status",
     "connect", "rpc", "get_task_metadata", "get_task_stream", "performance_report", "span",
-    "widgets", "secede", "rejoin", "worker_client", "local_client",
+    "widgets",
 }
 # Served by the shim package itself (re-exported from dask / the stdlib / a submodule).
 SHIM_ONLY = {"config", "print", "warn", "dask"}
