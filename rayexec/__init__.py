@@ -44,6 +44,9 @@ _EXPORTS = {
     "Scheduler": "local_cluster",
     "Worker": "local_cluster",
     "Nanny": "local_cluster",
+    # HPC job queues, as dask-jobqueue's clusters
+    "PBSCluster": "jobqueue",
+    "SLURMCluster": "jobqueue",
     "Pool": "pool",
     "RemoteData": "pool",
     # distributed.utils.sync: run a coroutine on a client's loop from another thread
