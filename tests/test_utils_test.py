@@ -1,0 +1,137 @@
+"""rayexec.utils_test: distributed's test helpers, on the session's Ray cluster here
+(it attaches to a Ray already running in the process) and, in a subprocess, on a
+test cluster of its own that it starts and reshapes."""
+
+import asyncio
+import inspect
+import os
+
+import pytest
+from conftest import run_script
+
+import rayexec
+from rayexec import Client
+from rayexec.asynchronous import sync
+from rayexec.utils_test import (
+    cluster,
+    gen_cluster,
+    gen_test,
+    inc,
+    loop,  # noqa: F401  (a fixture)
+    slowinc,
+)
+
+COMPAT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "compat")
+
+
+def node_id(_=None):
+    import ray
+
+    return ray.get_runtime_context().get_node_id()
+
+
+@gen_cluster(client=True, nthreads=[("127.0.0.1", 1)] * 2)
+async def test_gen_cluster_gives_an_async_client_and_the_workers(c, s, a, b, ray_cluster):
+    assert isinstance(c, Client) and c.asynchronous and c.status == "running"
+    assert s.address == "tcp://" + ray_cluster.address
+    assert set(s.workers) == {a.address, b.address} and a.address != b.address
+    assert set(c.nthreads()) >= {a.address, b.address}
+    assert await c.submit(inc, 1) == 2
+    # the worker addresses are the ones submit(workers=...) takes
+    assert await c.submit(node_id, 1, workers=[a.address]) == a.node_id
+    assert await c.submit(node_id, 2, workers=[b.address]) == b.node_id
+    assert rayexec.default_client() is c
+
+
+@gen_cluster()
+async def test_gen_cluster_without_client(s, a, b, ray_cluster):
+    assert s.address.startswith("tcp://") and a.nthreads >= 1 and b.nthreads >= 1
+
+
+@pytest.mark.parametrize("x", [1, 2])
+@gen_cluster(client=True)
+async def test_gen_cluster_passes_parameters_and_fixtures(c, s, a, b, x, ray_cluster):
+    assert await c.submit(slowinc, x, delay=0.01) == x + 1
+
+
+def test_gen_cluster_hides_its_own_arguments_from_pytest():
+    async def body(c, s, a, b, x, ray_cluster):
+        pass
+
+    assert list(inspect.signature(gen_cluster(client=True)(body)).parameters) == \
+        ["x", "ray_cluster"]
+    assert list(inspect.signature(gen_cluster()(lambda_s_a_b)).parameters) == []
+
+
+async def lambda_s_a_b(s, a, b):
+    pass
+
+
+def test_gen_cluster_refuses_plain_functions():
+    with pytest.raises(RuntimeError, match="coroutine"):
+        gen_cluster()(lambda s, a, b: None)
+
+
+def test_gen_cluster_times_out(ray_cluster):
+    @gen_cluster(client=True, timeout=0.5)
+    async def too_slow(c, s, a, b):
+        await asyncio.sleep(30)
+
+    with pytest.raises(asyncio.TimeoutError, match="0.5"):
+        too_slow()
+    # and the client it made is closed again
+    with pytest.raises(ValueError):
+        rayexec.default_client()
+
+
+def test_gen_cluster_closes_its_client(ray_cluster):
+    made = []
+
+    @gen_cluster(client=True)
+    async def keep(c, s, a, b):
+        made.append(c)
+
+    keep()
+    assert made[0].status == "closed"
+
+
+def test_gen_test_runs_a_coroutine_with_a_timeout():
+    @gen_test(timeout=5)
+    async def quick():
+        await asyncio.sleep(0)
+        return 7
+
+    assert quick() == 7
+
+    @gen_test(timeout=0.2)
+    async def slow():
+        await asyncio.sleep(10)
+
+    with pytest.raises(asyncio.TimeoutError):
+        slow()
+
+
+def test_cluster_yields_addresses_and_closes_leftover_clients(ray_cluster):
+    with cluster() as (s, [a, b]):
+        assert s["address"] == "tcp://" + ray_cluster.address
+        assert a["address"] != b["address"]
+        client = Client(s["address"])
+        assert client.submit(inc, 41).result() == 42
+    assert client.status == "closed"
+
+
+def test_loop_fixture_runs_a_loop_on_another_thread(loop, ray_cluster):  # noqa: F811
+    with cluster() as (s, _):
+        with Client(s["address"], loop=loop) as client:
+            assert client.loop is loop
+
+            async def add_remote():
+                return await client.gather(client.submit(inc, 1), asynchronous=True) + 1
+
+            assert sync(loop, add_remote) == 3
+
+
+def test_shim_serves_utils_test():
+    done = run_script("stream_utils_shapes.py", env={"PYTHONPATH": COMPAT}, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "shapes ok" in done.stdout
