@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import weakref
 
 from .jobqueue_scripts import JobSpec, head_script, token_path_if_any, worker_script
 
@@ -49,6 +50,8 @@ class JobQueueCluster:
                  name=None, shebang="#!/usr/bin/env bash", resource_spec=None,
                  head="local", scheduler_port=0, host=None, head_timeout=300,
                  **kwargs):
+        # `processes` and dask-jobqueue's other worker options are accepted and
+        # not needed: Ray runs one single-threaded worker process per CPU itself.
         if cores is None:
             raise ValueError(f"{type(self).__name__} needs cores=: the CPUs of each job")
         if head not in ("local", "job"):
@@ -67,8 +70,12 @@ class JobQueueCluster:
         self.python = python
         self.status = "starting"
         self._jobs: list[str] = []  # worker job ids, oldest first
-        self._head_job: str | None = None
-        self._head_node = None  # a local RayNode when head="local"
+        self._head_job: list[str] = []  # the head's job id, when the head is a job
+        self._head_node: list = []  # the local RayNode, when head="local"
+        # Jobs outlive this process unless cancelled: cancel them when the cluster
+        # is dropped or at exit, as dask-jobqueue does (close() does it earlier).
+        self._finalizer = weakref.finalize(self, _release, self.cancel_command,
+                                           self._jobs, self._head_job, self._head_node)
         self._workdir = log_directory or tempfile.mkdtemp(prefix=f"{self.name}-")
         os.makedirs(self._workdir, exist_ok=True)
         self._host = host
@@ -85,13 +92,14 @@ class JobQueueCluster:
         from .local_cluster import RayNode, use_token_auth
 
         # The head runs no tasks: the work goes to the jobs, as with dask-jobqueue.
-        self._head_node = RayNode(port=port or None, num_cpus=0).start()
+        node = RayNode(port=port or None, num_cpus=0).start()
+        self._head_node.append(node)
         # Token mode for Client(cluster) here, set before Ray is first used in this
         # process: Ray reads it once.
         use_token_auth()
         from ray.util import get_node_ip_address
 
-        self._head_address = f"{self._host or get_node_ip_address()}:{self._head_node.port}"
+        self._head_address = f"{self._host or get_node_ip_address()}:{node.port}"
 
     def _start_head_job(self, port: int, timeout: float) -> None:
         from .local_cluster import free_port, use_token_auth
@@ -102,12 +110,13 @@ class JobQueueCluster:
         script = head_script(self.kind, self.spec, port or free_port(), address_file,
                              python=self.python, token_path=token_path_if_any(),
                              name=f"{self.name}-head")
-        self._head_job = self._submit(script)
+        job = self._submit(script)
+        self._head_job.append(job)
         deadline = time.monotonic() + timeout
         while not os.path.exists(address_file):
             if time.monotonic() > deadline:
-                self._cancel([self._head_job])
-                raise TimeoutError(f"the head job {self._head_job} did not start within "
+                self._finalizer()
+                raise TimeoutError(f"the head job {job} did not start within "
                                    f"{timeout} s; see its output in {self._workdir}")
             time.sleep(1)
         with open(address_file) as f:
@@ -143,8 +152,7 @@ class JobQueueCluster:
         return match.group("job_id")
 
     def _cancel(self, job_ids: list[str]) -> None:
-        if job_ids:
-            subprocess.run([self.cancel_command, *job_ids], capture_output=True, text=True)
+        _cancel_jobs(self.cancel_command, job_ids)
 
     @property
     def jobs(self) -> list[str]:
@@ -171,17 +179,15 @@ class JobQueueCluster:
         while len(self._jobs) < n:
             self._jobs.append(self._submit(script))
         if len(self._jobs) > n:
-            extra, self._jobs = self._jobs[n:], self._jobs[:n]
+            extra = self._jobs[n:]
+            del self._jobs[n:]  # in place: the exit-time finalizer holds this list
             self._cancel(extra)
 
     def close(self) -> None:
         """Cancel every job and stop the head."""
         if self.status == "closed":
             return
-        self._cancel(self._jobs + ([self._head_job] if self._head_job else []))
-        self._jobs = []
-        if self._head_node is not None:
-            self._head_node.stop()
+        self._finalizer()  # cancels the jobs and stops the head
         self.status = "closed"
 
     def __enter__(self):
@@ -193,6 +199,23 @@ class JobQueueCluster:
     def __repr__(self) -> str:
         return (f"{type(self).__name__}({self.scheduler_address!r}, jobs={len(self._jobs)}, "
                 f"cores={self.spec.cores}, status={self.status})")
+
+
+def _cancel_jobs(cancel_command: str, *job_lists: list[str]) -> None:
+    """Cancel the jobs in ``job_lists`` and empty the lists."""
+    job_ids = [job for jobs in job_lists for job in jobs]
+    if job_ids:
+        subprocess.run([cancel_command, *job_ids], capture_output=True, text=True)
+    for jobs in job_lists:
+        jobs.clear()
+
+
+def _release(cancel_command: str, jobs: list[str], head_job: list[str], head_node: list) -> None:
+    """Everything a cluster holds: its jobs, and the head it runs here."""
+    _cancel_jobs(cancel_command, jobs, head_job)
+    for node in head_node:
+        node.stop()
+    head_node.clear()
 
 
 class SLURMCluster(JobQueueCluster):

@@ -4,6 +4,7 @@
     stream_slurm.py LOG_DIRECTORY job     # the Ray head is a job too
 """
 
+import gc
 import socket
 import subprocess
 import sys
@@ -68,6 +69,17 @@ def main():
         if client is not None:
             client.close()
         cluster.close()  # idempotent; cancels the jobs if the run failed half-way
+    if head == "local":  # a cluster dropped without close() cancels its jobs
+        dropped = SLURMCluster(cores=1, walltime="00:05:00", log_directory=sys.argv[1])
+        dropped.scale(1)
+        orphan = dropped.jobs
+        assert queued(orphan) == orphan
+        del dropped
+        gc.collect()
+        deadline = time.monotonic() + 60
+        while queued(orphan):
+            assert time.monotonic() < deadline, "a dropped cluster's job was left running"
+            time.sleep(1)
     print(f"head={head} jobs={','.join(jobs)} task_nodes={len(nodes)} "
           f"host={socket.gethostname()} ok")
 
