@@ -1,6 +1,7 @@
 """A streamz pipeline on rayexec and on real distributed, side by side in one run.
 
     python benchmarks/bench_streamz.py            # 2,000 elements, writes RESULTS_streamz.md
+                                                  # and its section of RESULTS.md
     python benchmarks/bench_streamz.py --quick    # 200 elements, prints only
 
 The pipeline is ``source.scatter().map(work).buffer(8).gather().sink(...)``,
@@ -127,6 +128,10 @@ def main() -> None:
                   f"{args.repeats} runs after a warm-up; each system in a fresh process).\n\n")
         with open(os.path.join(HERE, "RESULTS_streamz.md"), "w") as f:
             f.write(header + text + "\n")
+        sys.path.insert(0, HERE)
+        from results import write_section  # this benchmark's section of RESULTS.md too
+
+        write_section(header + text)
 
 
 if __name__ == "__main__":
