@@ -505,6 +505,8 @@ def _cluster_address(address, scheduler_file):
 
         with open(scheduler_file) as f:
             return json.load(f)["address"]
+    if isinstance(address, tuple) and len(address) == 2:  # (host, port), as Haydi passes
+        return f"{address[0]}:{address[1]}"
     if address is not None and not isinstance(address, str):
         # A cluster object (LocalCluster and friends) names its scheduler.
         address = getattr(address, "scheduler_address", None) or address.address

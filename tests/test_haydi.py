@@ -11,7 +11,6 @@ the pipeline's results.  Each run starts its own cluster in a subprocess.
 import os
 import re
 
-import pytest
 from conftest import run_script
 
 from rayexec import Client
@@ -39,8 +38,6 @@ def test_connect_by_ip_and_port():
     _check(run_script("stream_haydi.py", "connect", env=SHIM, timeout=300), workers=2)
 
 
-@pytest.mark.xfail(strict=True, reason="Client((host, port)) is not accepted yet; "
-                                       "Haydi's DistributedContext(ip=, port=) passes a tuple")
 def test_client_accepts_a_host_port_tuple(ray_cluster):
     host, port = ray_cluster.address.rsplit(":", 1)
     with Client((host, int(port))) as client:
