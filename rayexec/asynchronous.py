@@ -55,6 +55,11 @@ def in_thread(fn: Callable, *args, **kwargs):
     return run()
 
 
+async def completed(value):
+    """An awaitable of a value already at hand."""
+    return value
+
+
 def wants_async(client, asynchronous: bool | None) -> bool:
     """Whether a call should return an awaitable."""
     if asynchronous is not None:

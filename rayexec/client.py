@@ -19,7 +19,14 @@ from dask.utils import funcname
 
 from . import cluster, data, defaults, placement, workers
 from .actors import submit_actor
-from .asynchronous import async_capable, background_loop, in_thread, sync, wants_async
+from .asynchronous import (
+    async_capable,
+    background_loop,
+    completed,
+    in_thread,
+    sync,
+    wants_async,
+)
 from .dask_methods import DaskMethods
 from .dataset_methods import DatasetMethods
 from .errors import FutureCancelledError
@@ -342,7 +349,6 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods, ExecutorMethods):
         return state.ref
 
     # -- data in and out ----------------------------------------------------------------
-    @async_capable
     def scatter(self, data, workers=None, broadcast=False, direct=None, hash=True,
                 timeout=_no_default, asynchronous=None):
         """Put local data on the cluster; Futures in the same shape.
@@ -358,6 +364,10 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods, ExecutorMethods):
         3
         """
         self._check_open()
+        if wants_async(self, asynchronous):
+            # putting data does not wait on the cluster: no worker thread needed
+            return completed(self.scatter(data, workers, broadcast, direct, hash,
+                                          asynchronous=False))
         if isinstance(data, Iterator):
             raise TypeError("scatter takes a value, list or dict, not an iterator")
         if isinstance(data, dict):
@@ -381,7 +391,6 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods, ExecutorMethods):
                 self._states[key] = state
         return Future(key, self, state)
 
-    @async_capable
     def gather(self, futures, errors="raise", direct=None, asynchronous=None):
         """The results of ``futures``, in the same container shape.
 
@@ -395,6 +404,8 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods, ExecutorMethods):
         """
         if errors not in ("raise", "skip"):
             raise ValueError(f"errors must be 'raise' or 'skip', got {errors!r}")
+        if wants_async(self, asynchronous):
+            return self._gather_when_done(futures, errors)
         if isinstance(futures, Future):
             return futures.result()
         found = collect(futures, Future)
@@ -412,6 +423,13 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods, ExecutorMethods):
         if len(values) == len({id(f._state) for f in found}):
             return replace(futures, Future, lambda f: values[id(f._state)])
         return _drop_failed(futures, values)
+
+    async def _gather_when_done(self, futures, errors):
+        # Wait on completion callbacks, then read values that are ready: the event
+        # loop never blocks on a pending task, and no worker thread is held.
+        for future in collect(futures, Future):
+            await future._until_done()
+        return self.gather(futures, errors, asynchronous=False)
 
     # -- control ----------------------------------------------------------------
     @async_capable

@@ -134,6 +134,11 @@ class Future:
         return self._async_result().__await__()
 
     async def _async_result(self):
+        await self._until_done()
+        return self.result()
+
+    async def _until_done(self) -> None:
+        """Wait, without blocking the event loop, until the state settles."""
         state = self._state
         if not state.done():
             loop = asyncio.get_running_loop()
@@ -144,7 +149,6 @@ class Future:
 
             state.add_callback(wake)
             await done
-        return self.result()
 
     # -- travelling -----------------------------------------------------------------
     def __reduce__(self):
