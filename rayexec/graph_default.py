@@ -8,13 +8,16 @@ rayexec uses the config value: while a rayexec client is the default, dask's
 ``"tasks"`` method, which needs no service on the workers.  When the last
 client closes, both settings return to what they were before the first.
 
+(The example changes dask's global settings, so it is shown, not run; the
+behaviour is tested in ``tests/test_dask_scheduler.py``.)
+
 >>> import dask
 >>> class Client:  # any object named like a client with a ``get``
 ...     def get(self, dsk, keys, **kwargs): ...
 >>> c = Client()
->>> activate(c); dask.config.get("scheduler") is c
+>>> activate(c); dask.config.get("scheduler") is c  # doctest: +SKIP
 True
->>> deactivate(c, None); dask.config.get("scheduler", None) is None
+>>> deactivate(c, None); dask.config.get("scheduler", None) is None  # doctest: +SKIP
 True
 """
 
