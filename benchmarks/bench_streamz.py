@@ -1,6 +1,6 @@
 """A streamz pipeline on rayexec and on real distributed, side by side in one run.
 
-    python benchmarks/bench_streamz.py            # 2,000 elements, writes RESULTS_streamz.md
+    python benchmarks/bench_streamz.py            # 2,000 elements, writes its section of RESULTS.md
                                                   # and its section of RESULTS.md
     python benchmarks/bench_streamz.py --quick    # 200 elements, prints only
 
@@ -126,10 +126,8 @@ def main() -> None:
         header = ("## streamz pipeline: rayexec vs distributed\n\n"
                   "Command: `python benchmarks/bench_streamz.py` (2 CPUs; median of "
                   f"{args.repeats} runs after a warm-up; each system in a fresh process).\n\n")
-        with open(os.path.join(HERE, "RESULTS_streamz.md"), "w") as f:
-            f.write(header + text + "\n")
         sys.path.insert(0, HERE)
-        from results import write_section  # this benchmark's section of RESULTS.md too
+        from results import write_section
 
         write_section(header + text)
 
