@@ -134,13 +134,16 @@ class Pool:
     ``address`` (``"host:port"``) connects to a cluster; without it the pool
     uses the default client, or starts a local cluster.  ``close()`` (or the
     ``with`` block's end) disconnects what the pool itself connected.
+    ``workers=``, ``resources=``, ``allow_other_workers=`` and ``retries=``
+    place every call of the pool, as they do on :meth:`Client.submit`.
 
     >>> with Pool() as pool:                                    # doctest: +SKIP
     ...     pool.gather(pool.map(abs, [-1, -2]))
     [1, 2]
     """
 
-    def __init__(self, address: str | None = None, *, client=None):
+    def __init__(self, address: str | None = None, *, client=None, workers=None,
+                 resources=None, allow_other_workers=False, retries=None):
         if address is not None and not isinstance(address, str):
             raise TypeError(
                 f"Pool(address=...) takes a cluster address like '127.0.0.1:8786', got "
@@ -154,6 +157,9 @@ class Pool:
         else:
             self._client, self._owned = Client(address, set_as_default=False), True
         self._closed = False
+        # placement hints for every call of this pool, as on Client.submit / map
+        self._hints = {"workers": workers, "resources": resources, "retries": retries,
+                       "allow_other_workers": allow_other_workers}
 
     @property
     def client(self):
@@ -203,7 +209,7 @@ class Pool:
         kwds = kwds if kwargs is None else {**kwds, **kwargs}
         if not isinstance(kwds, dict):
             raise TypeError(f"apply_async(kwds=...) must be a dict, got {type(kwds).__name__}")
-        future = self._client.submit(func, *args, pure=False, **kwds)
+        future = self._client.submit(func, *args, pure=False, **self._hints, **kwds)
         return AsyncResult([future], True, callback, error_callback)
 
     def map_async(self, func: Callable, iterable: Iterable, chunksize: int | None = None,
@@ -279,13 +285,14 @@ class Pool:
 
     def _map(self, func, iterable, chunksize) -> list[Future]:
         self._check_open()
-        return self._client.map(func, list(iterable), pure=False,
+        return self._client.map(func, list(iterable), pure=False, **self._hints,
                                 batch_size=_batch(chunksize))
 
     def _starmap(self, func, iterable, chunksize) -> list[Future]:
         self._check_open()
         rows = [tuple(row) for row in iterable]
-        return self._client.map(_Star(func), rows, pure=False, batch_size=_batch(chunksize))
+        return self._client.map(_Star(func), rows, pure=False, batch_size=_batch(chunksize),
+                                **self._hints)
 
     def __repr__(self) -> str:
         return f"<Pool: {'closed' if self._closed else 'running'}>"

@@ -134,3 +134,22 @@ def test_close_and_join(client):
     p.join()
     with pytest.raises(ValueError, match="closed"):
         p.map(abs, [1])
+
+
+def _node_id(x):
+    import ray
+
+    return ray.get_runtime_context().get_node_id()
+
+
+def test_pool_placement_hints_reach_every_call(client):
+    from rayexec import Pool
+
+    special = [a for a, info in client.scheduler_info()["workers"].items()
+               if info["resources"].get("special")][0]
+    node = client.scheduler_info()["workers"][special]["id"]
+    with Pool(client=client, workers=[special]) as pool:
+        assert set(pool.gather(pool.map(_node_id, range(6)))) == {node}
+        assert pool.apply(_node_id, (0,)).get() == node
+    with Pool(client=client, resources={"special": 1}) as pool:
+        assert set(pool.gather(pool.map(_node_id, range(4)))) == {node}
