@@ -300,12 +300,12 @@ class LocalCluster:
         n = max(1, int(n))
         while len(self._workers) + 1 > n:
             self._workers.pop().stop()
-        new = [RayNode(self._head.address, num_cpus=self._threads, resources=self._resources,
-                       object_store_memory=self._memory).launch()
-               for _ in range(n - 1 - len(self._workers))]
-        self._workers.extend(new)
-        for node in new:
-            node.wait_ready()
+        # One node after another: nodes starting together on a small machine time out,
+        # and can pick the same socket names.
+        for _ in range(n - 1 - len(self._workers)):
+            self._workers.append(RayNode(
+                self._head.address, num_cpus=self._threads, resources=self._resources,
+                object_store_memory=self._memory).start())
 
     def close(self, timeout=None) -> None:
         """Stop every node of the cluster."""

@@ -29,9 +29,8 @@ def _check(done, workers):
 
 
 def test_spawn_workers():
-    # spawn_workers=2 rather than Haydi's documented 4: four Ray nodes on two
-    # shared cores make the test slow, and the code path is the same.
-    _check(run_script("stream_haydi.py", "spawn", "2", env=SHIM, timeout=300), workers=2)
+    # Haydi's documented DistributedContext(spawn_workers=4): four Ray nodes
+    _check(run_script("stream_haydi.py", "spawn", "4", env=SHIM, timeout=300), workers=4)
 
 
 def test_connect_by_ip_and_port():
