@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import uuid
 from collections import deque
 from typing import Any
 
@@ -297,6 +298,29 @@ def parse_timeout(timeout) -> float | None:
     from dask.utils import parse_timedelta
 
     return None if timeout is None else parse_timedelta(timeout, default="s")
+
+
+class Named:
+    """What a shared primitive is: a name on the cluster and the client it works
+    through.  ``await primitive`` gives it back: it is ready once it exists."""
+
+    kind = "shared"  # the prefix of generated names
+
+    def __init__(self, name=None, client=None):
+        self._client = client
+        self.name = name or f"{self.kind}-{uuid.uuid4().hex}"
+
+    @property
+    def client(self):
+        if self._client is None:
+            self._client = resolve_client()
+        return self._client
+
+    def __await__(self):
+        async def ready():
+            return self
+
+        return ready().__await__()
 
 
 # -- values with Futures inside -------------------------------------------------------

@@ -9,12 +9,10 @@ True
 
 from __future__ import annotations
 
-import uuid
-
-from .coordination import call, parse_timeout, resolve_client, run
+from .coordination import Named, call, parse_timeout, run
 
 
-class Event:
+class Event(Named):
     """A cluster-wide ``asyncio.Event``: clients and tasks see the same flag by name.
 
     A waiting task does not hold its CPU: Ray lends it back while the task
@@ -27,21 +25,7 @@ class Event:
     True
     """
 
-    def __init__(self, name=None, client=None):
-        self._client = client
-        self.name = name or f"event-{uuid.uuid4().hex}"
-
-    @property
-    def client(self):
-        if self._client is None:
-            self._client = resolve_client()
-        return self._client
-
-    def __await__(self):
-        async def ready():
-            return self
-
-        return ready().__await__()
+    kind = "event"
 
     def wait(self, timeout=None):
         """Block until the flag is set: True, or False if ``timeout`` passed first."""

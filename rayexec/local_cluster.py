@@ -326,7 +326,28 @@ class LocalCluster:
                 f"status={self.status})")
 
 
-class Scheduler:
+class _NodeRole:
+    """A Ray node playing a distributed role: closes, works as a context manager,
+    and ``await``s to itself (it is running once constructed)."""
+
+    _node: RayNode
+
+    def close(self) -> None:
+        self._node.stop()
+        self.status = "closed"
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __await__(self):
+        yield from ()
+        return self
+
+
+class Scheduler(_NodeRole):
     """A Ray head node that runs no tasks: distributed's ``Scheduler`` on this machine.
 
     Also takes the first dask.distributed's spelling, ``Scheduler(hostname=...,
@@ -357,22 +378,9 @@ class Scheduler:
     def port(self) -> int:
         return self._node.port
 
-    def close(self) -> None:
-        self._node.stop()
-        self.status = "closed"
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def __await__(self):  # ``await Scheduler(...)``: it is already running
-        yield from ()
-        return self
 
 
-class Worker:
+class Worker(_NodeRole):
     """A Ray node joined to the scheduler at an address: distributed's ``Worker``.
 
     ``Worker("tcp://host:port")``, ``Worker(host, port)`` or the first
@@ -401,20 +409,6 @@ class Worker:
         from ray.util import get_node_ip_address
 
         return f"tcp://{get_node_ip_address()}:{self._node.node_manager_port}"
-
-    def close(self) -> None:
-        self._node.stop()
-        self.status = "closed"
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def __await__(self):
-        yield from ()
-        return self
 
 
 Nanny = Worker

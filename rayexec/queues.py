@@ -12,12 +12,10 @@ pickled; keep them small and share large data as Futures.
 
 from __future__ import annotations
 
-import uuid
-
-from .coordination import call, pack, parse_timeout, resolve_client, run, unpack
+from .coordination import Named, call, pack, parse_timeout, run, unpack
 
 
-class Queue:
+class Queue(Named):
     """A named queue on the cluster; ``maxsize=0`` means unbounded.
 
     ``put`` on a full queue and ``get`` on an empty one block up to
@@ -31,26 +29,15 @@ class Queue:
     [1]
     """
 
+    kind = "queue"
+
     def __init__(self, name=None, client=None, maxsize=0):
         if isinstance(maxsize, bool) or not isinstance(maxsize, int) or maxsize < 0:
             raise ValueError(f"maxsize must be a non-negative integer, got {maxsize!r}")
-        self._client = client
-        self.name = name or f"queue-{uuid.uuid4().hex}"
+        super().__init__(name, client)
         self.maxsize = maxsize
         self.client  # noqa: B018  (no client: the clear error now, not at first put)
         call("queue_create", self.name, maxsize)
-
-    @property
-    def client(self):
-        if self._client is None:
-            self._client = resolve_client()
-        return self._client
-
-    def __await__(self):
-        async def ready():
-            return self
-
-        return ready().__await__()
 
     def put(self, value, timeout=None, **kwargs):
         """Add ``value`` at the end, waiting up to ``timeout`` for room in a full queue."""

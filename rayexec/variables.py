@@ -11,12 +11,10 @@ a Future there reading the same result.
 
 from __future__ import annotations
 
-import uuid
-
-from .coordination import call, pack, parse_timeout, resolve_client, run, unpack
+from .coordination import Named, call, pack, parse_timeout, run, unpack
 
 
-class Variable:
+class Variable(Named):
     """A named, mutable value on the cluster; ``get`` waits until it is set.
 
     >>> x = Variable("x")   # doctest: +SKIP
@@ -25,15 +23,7 @@ class Variable:
     123
     """
 
-    def __init__(self, name=None, client=None):
-        self._client = client
-        self.name = name or f"variable-{uuid.uuid4().hex}"
-
-    @property
-    def client(self):
-        if self._client is None:
-            self._client = resolve_client()
-        return self._client
+    kind = "variable"
 
     def set(self, value, timeout="30 s", **kwargs):
         """Replace the value (a Future, or any picklable object)."""
