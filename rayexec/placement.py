@@ -389,18 +389,13 @@ def _hold(value):
     return value
 
 
-_remote_hold = None
-
-
+@functools.cache
 def _holder():
-    global _remote_hold
     import ray
 
-    if _remote_hold is None:
-        # No retries: the value cannot be recomputed anyway, and Ray then keeps
-        # no lineage, so the copy sent from here is freed once it has arrived.
-        _remote_hold = ray.remote(num_cpus=0, max_retries=0)(_hold)
-    return _remote_hold
+    # No retries: the value cannot be recomputed anyway, and Ray then keeps
+    # no lineage, so the copy sent from here is freed once it has arrived.
+    return ray.remote(num_cpus=0, max_retries=0)(_hold)
 
 
 def _put(value, options: dict):

@@ -7,6 +7,7 @@ A worker is a Ray node, named by the address ``tcp://<node ip>:<raylet port>``
 
 from __future__ import annotations
 
+import functools
 import inspect
 import time
 
@@ -25,17 +26,12 @@ def _run_here(function, args, kwargs, wants_worker):
     return function(*args, **kwargs)
 
 
-_remote_run = None
-
-
+@functools.cache
 def _remote():
-    global _remote_run
     import ray
 
-    if _remote_run is None:
-        # No CPU: run() must not queue behind the tasks occupying the node.
-        _remote_run = ray.remote(num_cpus=0, max_retries=0)(_run_here)
-    return _remote_run
+    # No CPU: run() must not queue behind the tasks occupying the node.
+    return ray.remote(num_cpus=0, max_retries=0)(_run_here)
 
 
 def _takes(function, name: str) -> bool:

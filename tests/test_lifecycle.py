@@ -49,16 +49,20 @@ def test_new_client_is_default_and_close_restores(client):
     assert default_client() is client
 
 
-def test_no_client_raises_value_error(ray_cluster):
+@pytest.fixture
+def no_clients(ray_cluster):
+    """No default client for the length of a test (the others come back after)."""
     from rayexec import defaults
 
     saved = list(defaults._clients)
     defaults._clients.clear()
-    try:
-        with pytest.raises(ValueError, match="No clients found"):
-            default_client()
-    finally:
-        defaults._clients.extend(saved)
+    yield
+    defaults._clients.extend(saved)
+
+
+def test_no_client_raises_value_error(no_clients):
+    with pytest.raises(ValueError, match="No clients found"):
+        default_client()
 
 
 def test_close_cancels_pending_work(ray_cluster):
@@ -134,16 +138,9 @@ def test_progress_blocks_until_done_and_draws(client, capsys):
     assert "4/4" in capsys.readouterr().err
 
 
-def test_get_client_without_a_client_raises_outside_tasks(ray_cluster):
-    from rayexec import defaults
-
-    saved = list(defaults._clients)
-    defaults._clients.clear()
-    try:
-        with pytest.raises(ValueError, match="No global client"):
-            get_client()
-    finally:
-        defaults._clients.extend(saved)
+def test_get_client_without_a_client_raises_outside_tasks(no_clients):
+    with pytest.raises(ValueError, match="No global client"):
+        get_client()
 
 
 def _client_inside_task():
