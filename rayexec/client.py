@@ -34,6 +34,7 @@ from .execution import RemoteFunctions, Slot
 from .executor_methods import ExecutorMethods, upload_runtime_env
 from .future import Future
 from .keys import data_key, map_keys, submit_key
+from .local_values import keep_local
 from .nesting import collect, replace
 from .state import CANCELLED, ERROR, FINISHED, LOST, PENDING, TaskState, watch, watch_batch
 from .waiting import wait
@@ -319,16 +320,16 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods, ExecutorMethods):
         return remote.options(**options) if options else remote
 
     def _prepare_arguments(self, args: tuple, kwargs: dict):
-        """Futures -> ObjectRefs: top-level ones for Ray to resolve, nested ones as slots."""
+        """Futures -> their data: top-level ones for Ray to resolve, nested ones as slots."""
         nested: list = []
 
         def slot(future: Future) -> Slot:
-            nested.append(self._ref_of(future))
+            nested.append(self._argument_of(future))
             return Slot(len(nested) - 1)
 
         def top(value):
             if isinstance(value, Future):
-                return self._ref_of(value)
+                return self._argument_of(value)
             if isinstance(value, _CONTAINERS):
                 return replace(value, Future, slot)
             return value
@@ -339,14 +340,22 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods, ExecutorMethods):
             return None, args, kwargs
         return len(args), args + tuple(nested), kwargs
 
-    def _ref_of(self, future: Future):
+    def _usable_state(self, future: Future) -> TaskState:
         state = future._state
-        if state.status == CANCELLED or state.ref is None:
+        if state.status == CANCELLED or not state.has_data():
             raise FutureCancelledError(state.key, "was cancelled or released; "
                                                   "it cannot be used as an input")
         if future.client.status == "closed":
             raise RuntimeError(f"{future.key} belongs to a closed client")
-        return state.ref
+        return state
+
+    def _argument_of(self, future: Future):
+        """``future``'s data as an argument of a Ray task (see :func:`data.argument`)."""
+        return data.argument(self._usable_state(future))
+
+    def _ref_of(self, future: Future):
+        """The ObjectRef of ``future``'s data."""
+        return data.object_ref(self._usable_state(future))
 
     # -- data in and out ----------------------------------------------------------------
     def scatter(self, data, workers=None, broadcast=False, direct=None, hash=True,
@@ -386,8 +395,13 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods, ExecutorMethods):
         with self._lock:
             state = self._states.get(key)
             if state is None:
-                ref = data.put(value) if workers is None else placement.put_on(value, workers)
-                state = TaskState(key, ref, FINISHED, type(value).__name__)
+                local = keep_local(value) if workers is None else None
+                if local is not None:
+                    state = TaskState(key, None, FINISHED, type(value).__name__)
+                    state.local = local
+                else:
+                    ref = data.put(value) if workers is None else placement.put_on(value, workers)
+                    state = TaskState(key, ref, FINISHED, type(value).__name__)
                 self._states[key] = state
         return Future(key, self, state)
 

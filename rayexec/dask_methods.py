@@ -164,7 +164,7 @@ class DaskMethods:
         held = {}
         for key in candidates:
             state = table.get(key)
-            if state is not None and state.ref is not None and state.status not in (
+            if state is not None and state.has_data() and state.status not in (
                     CANCELLED, ERROR, LOST):
                 held[key] = state
         return held

@@ -31,6 +31,21 @@ def put(value: Any):
         ) from exc
 
 
+def object_ref(state: TaskState):
+    """The ObjectRef of ``state``'s data; a value kept on the client is put first."""
+    local = state.local
+    if state.ref is None and local is not None:
+        state.ref = put(local.value())
+    return state.ref
+
+
+def argument(state: TaskState) -> Any:
+    """What to pass a Ray task for ``state``'s data: a value kept on the client
+    travels inside the task, anything else as its ObjectRef (Ray resolves it)."""
+    local = state.local
+    return local.value() if local is not None else state.ref
+
+
 def fetch(states: list[TaskState]) -> list:
     """The values of ``states``, in order, in one round trip (waiting for them).
 
@@ -39,27 +54,34 @@ def fetch(states: list[TaskState]) -> list:
     """
     import ray
 
-    for state in states:
-        if state.ref is None:
+    held = [(state, state.local, state.ref) for state in states]
+    for state, local, ref in held:
+        if local is None and ref is None:
             raise FutureCancelledError(state.key)
+    remote = [(state, ref) for state, local, ref in held if local is None]
     try:
-        values = ray.get([s.ref for s in states])
+        values = ray.get([ref for _, ref in remote]) if remote else []
     except ray.exceptions.RayError:
         # Find which one failed, so that its own error is the one raised.
         return [fetch_one(s) for s in states]
-    for state, value in zip(states, values):
+    for (state, _), value in zip(remote, values):
         _settle(state, value)
-    return values
+    remote_values = iter(values)
+    return [local.value() if local is not None else next(remote_values)
+            for _, local, _ in held]
 
 
 def fetch_one(state: TaskState, timeout: float | None = None) -> Any:
     """The value of one state, waiting up to ``timeout`` seconds for it."""
     import ray
 
-    if state.ref is None:
+    local, ref = state.local, state.ref
+    if local is not None:
+        return local.value()
+    if ref is None:
         raise FutureCancelledError(state.key)
     try:
-        value = ray.get(state.ref, timeout=timeout)
+        value = ray.get(ref, timeout=timeout)
     except ray.exceptions.GetTimeoutError:
         raise TimeoutError(f"{state.key} did not finish within {timeout} s") from None
     except ray.exceptions.RayError as error:

@@ -174,8 +174,8 @@ def future_parts(future: Future) -> tuple:
     reference counting when pickled by Ray (task arguments, actor calls).
     """
     state = future._state
-    status = CANCELLED if state.ref is None else state.status
-    ref = state.ref if status in (PENDING, FINISHED) else None
+    status = state.status if state.has_data() else CANCELLED
+    ref = data.object_ref(state) if status in (PENDING, FINISHED) else None
     return (state.key, ref, status, state.type_name, state.exception)
 
 
@@ -190,7 +190,8 @@ def future_from_parts(key, ref, status, type_name, exception, client=None) -> Fu
     client = client or current_client() or get_client()
     with client._lock:
         state = client._states.get(key)
-        if state is None or state.ref is None or (ref is not None and state.ref != ref):
+        if state is None or not state.has_data() or (
+                ref is not None and state.ref is not None and state.ref != ref):
             state = TaskState(key, ref, status, type_name)
             state.exception = exception
             if status == PENDING:

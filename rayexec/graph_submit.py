@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING
 
-from . import graph_pickle, placement
+from . import data, graph_pickle, placement
 from .future import Future
 from .graph_execute import run_part
 from .graph_partition import Part
@@ -37,7 +37,7 @@ def launch(client: Client, parts: list[Part], held: dict) -> dict:
     ``held`` maps keys the client already holds to their states; their values
     are inputs.  The new states are registered in the client's table.
     """
-    refs = {key: state.ref for key, state in held.items()}
+    refs = {key: data.argument(state) for key, state in held.items()}
     bundles: dict = {}  # (id of sender, id of receiver) -> ObjectRef of the bundle
     states: dict = {}
     for part in parts:
@@ -48,7 +48,7 @@ def launch(client: Client, parts: list[Part], held: dict) -> dict:
                             f"the cluster: {type(exc).__name__}: {exc}") from exc
         arguments = [refs[key] for key in part.inputs]
         arguments.extend(bundles.pop((id(sender), id(part))) for sender in part.receives)
-        arguments.extend(client._ref_of(f) for f in futures)
+        arguments.extend(client._argument_of(f) for f in futures)
         options = placement.task_options(**part.placement)
         options["num_returns"] = len(part.outputs) + len(part.sends) + 1
         remote = client._with_options(_remote_part(), options)

@@ -35,7 +35,7 @@ _lock = threading.Lock()
 class TaskState:
     """Where a key's result lives and what became of it."""
 
-    __slots__ = ("key", "ref", "status", "exception", "type_name", "batched",
+    __slots__ = ("key", "ref", "local", "status", "exception", "type_name", "batched",
                  "_callbacks", "__weakref__")
 
     def __init__(self, key: str, ref: Any = None, status: str = PENDING,
@@ -43,10 +43,15 @@ class TaskState:
         self.key = key
         self.batched = batched  # one of several results of a single Ray task
         self.ref = ref  # the ObjectRef of the value; dropped when the data is released
+        self.local = None  # a small scattered value kept on the client (a LocalValue)
         self.status = status
         self.exception: BaseException | None = None
         self.type_name = type_name
         self._callbacks: list | None = None
+
+    def has_data(self) -> bool:
+        """Whether the data is still held (not cancelled or released)."""
+        return self.ref is not None or self.local is not None
 
     def done(self) -> bool:
         return self.status != PENDING
@@ -84,6 +89,7 @@ class TaskState:
         """Cancel from any state; the data is released."""
         self._settle(CANCELLED, any_state=True)
         self.ref = None
+        self.local = None
 
     def _settle(self, status, exception=None, type_name=None, any_state=False):
         with _lock:

@@ -11,7 +11,7 @@ import functools
 import inspect
 import time
 
-from . import placement, workers
+from . import data, placement, workers
 from .errors import user_exception
 from .state import FINISHED
 from .worker_context import get_worker
@@ -94,8 +94,9 @@ class WorkerMethods:
         {'make_big_array-6f1b...': ['tcp://10.0.0.5:40000']}
         """
         states = self._states_for_who_has(futures)
-        ready = [s for s in states if s.status == FINISHED and s.ref is not None]
-        where = dict(zip((s.key for s in ready), workers.locations([s.ref for s in ready]), strict=True))
+        ready = [s for s in states if s.status == FINISHED and s.has_data()]
+        refs = [data.object_ref(s) for s in ready]
+        where = dict(zip((s.key for s in ready), workers.locations(refs), strict=True))
         return {s.key: where.get(s.key, []) for s in states}
 
     def has_what(self, workers=None, **kwargs) -> dict[str, list[str]]:
