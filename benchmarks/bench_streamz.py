@@ -1,7 +1,6 @@
-"""A streamz pipeline on rayexec and on real distributed, side by side in one run.
+"""A streamz pipeline on rayexec, on real distributed and as raw Ray, side by side in one run.
 
     python benchmarks/bench_streamz.py            # 2,000 elements, writes its section of RESULTS.md
-                                                  # and its section of RESULTS.md
     python benchmarks/bench_streamz.py --quick    # 200 elements, prints only
 
 The pipeline is ``source.scatter().map(work).buffer(8).gather().sink(...)``,
@@ -9,9 +8,11 @@ each ``work`` call sleeping 5 ms, elements emitted one by one from the main
 thread as a streamz user does.  Each system runs in its own subprocess on a
 cluster of two single-threaded workers: a ``LocalCluster`` of two worker
 processes for distributed, one Ray node of two CPUs (two single-threaded Ray
-worker processes) for rayexec.  streamz is
-the same package in both; for rayexec it imports ``distributed`` from the
-drop-in shim (``compat/`` on ``PYTHONPATH``).
+worker processes) for rayexec and raw Ray.  streamz is the same package for
+distributed and rayexec; for rayexec it imports ``distributed`` from the
+drop-in shim (``compat/`` on ``PYTHONPATH``).  Raw Ray is the same work written
+directly against Ray: one task per element, eight in flight, results taken in
+order -- the most Ray itself does with one task per element.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 COMPAT = os.path.join(os.path.dirname(HERE), "compat")
-SYSTEMS = ("distributed", "rayexec")
+SYSTEMS = ("distributed", "rayexec", "ray")
 TASK_SECONDS = 0.005
 BUFFER = 8
 
@@ -67,11 +68,36 @@ def _run_pipeline(n: int) -> float:
     return n / elapsed
 
 
-def measure(n: int, repeats: int) -> dict:
-    client = _client()
-    _run_pipeline(40)  # warm the workers
-    rates = [_run_pipeline(n) for _ in range(repeats)]
-    client.close()
+def _run_raw_ray(n: int) -> float:
+    """Elements per second for the same work as Ray tasks, eight in flight."""
+    from collections import deque
+
+    import ray
+
+    remote_work = ray.remote(work)
+    in_flight, results = deque(), []
+    started = time.perf_counter()
+    for i in range(n):
+        in_flight.append(remote_work.remote(i))
+        if len(in_flight) == BUFFER:
+            results.append(ray.get(in_flight.popleft()))
+    results.extend(ray.get(list(in_flight)))
+    elapsed = time.perf_counter() - started
+    assert sorted(results) == list(range(1, n + 1)), "lost or wrong results"
+    return n / elapsed
+
+
+def measure(system: str, n: int, repeats: int) -> dict:
+    if system == "ray":
+        import ray
+
+        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
+        run, close = _run_raw_ray, ray.shutdown
+    else:
+        run, close = _run_pipeline, _client().close
+    run(40)  # warm the workers
+    rates = [run(n) for _ in range(repeats)]
+    close()
     return {"elements_per_s": statistics.median(rates), "runs": rates}
 
 
@@ -85,7 +111,7 @@ def run_system(system: str, n: int, repeats: int) -> dict:
         paths.insert(0, COMPAT)
     env["PYTHONPATH"] = os.pathsep.join(paths)
     done = subprocess.run(
-        [sys.executable, __file__, "--child", "--n", str(n), "--repeats", str(repeats)],
+        [sys.executable, __file__, "--child", system, "--n", str(n), "--repeats", str(repeats)],
         env=env, capture_output=True, text=True, timeout=1800)
     if done.returncode != 0:
         raise RuntimeError(f"{system} run failed:\n{done.stdout}\n{done.stderr}")
@@ -93,17 +119,19 @@ def run_system(system: str, n: int, repeats: int) -> dict:
 
 
 def table(results: dict, n: int) -> str:
-    d, r = results["distributed"]["elements_per_s"], results["rayexec"]["elements_per_s"]
+    d, r, ray = (results[s]["elements_per_s"] for s in ("distributed", "rayexec", "ray"))
     bound = 2 / TASK_SECONDS
     lines = [
         f"| pipeline ({n:,} elements, {TASK_SECONDS * 1000:.0f} ms tasks, 2 workers x 1 thread) "
-        "| distributed (elements/s) | rayexec (elements/s) | rayexec / distributed (goal >= 2) |",
-        "|---|---|---|---|",
-        f"| `scatter().map(work).buffer({BUFFER}).gather()` | {d:.0f} | {r:.0f} | "
-        f"{r / d:.2f} {'✓' if r / d >= 2 else '✗'} |",
+        "| distributed | raw Ray | rayexec | rayexec / distributed (goal >= 2) "
+        "| rayexec / raw Ray |",
+        "|---|---|---|---|---|---|",
+        f"| `scatter().map(work).buffer({BUFFER}).gather()`, elements/s | {d:.0f} | {ray:.0f} "
+        f"| {r:.0f} | {r / d:.2f} {'✓' if r / d >= 2 else '✗'} | {r / ray:.2f} |",
         "",
         f"Upper bound for two single-threaded workers: {bound:.0f} elements/s "
-        "(the tasks' sleep alone).",
+        "(the tasks' sleep alone).  Raw Ray is the same work as Ray tasks, eight in "
+        "flight: what Ray itself does with one task per element here.",
     ]
     return "\n".join(lines)
 
@@ -113,11 +141,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="200 elements, print only")
     parser.add_argument("--n", type=int, default=None)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=SYSTEMS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     n = args.n or (200 if args.quick else 2000)
     if args.child:
-        print(json.dumps(measure(n, args.repeats)))
+        print(json.dumps(measure(args.child, n, args.repeats)))
         return
     results = {system: run_system(system, n, args.repeats) for system in SYSTEMS}
     text = table(results, n)
