@@ -364,8 +364,9 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods, ExecutorMethods):
 
         A list (or tuple, set) gives a list of Futures, a dict gives a dict of
         Futures under the same keys, anything else one Future.  Numpy arrays go
-        into shared memory without copies.  ``workers=`` stores the data on those
-        workers.  ``broadcast`` is accepted: Ray copies an object to each node
+        into shared memory without copies; small values (up to 16 KB pickled)
+        stay on the client and travel inside each task that uses them, as Ray
+        sends small arguments.  ``workers=`` stores the data on those workers.  ``broadcast`` is accepted: Ray copies an object to each node
         that needs it, when it needs it.
 
         >>> [a, b] = client.scatter([1, 2])  # doctest: +SKIP
