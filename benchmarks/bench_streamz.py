@@ -151,7 +151,7 @@ def main() -> None:
     text = table(results, n)
     print(text)
     if not args.quick:
-        header = ("## streamz pipeline: rayexec vs distributed\n\n"
+        header = ("## streamz pipeline: rayexec vs raw Ray vs distributed\n\n"
                   "Command: `python benchmarks/bench_streamz.py` (2 CPUs; median of "
                   f"{args.repeats} runs after a warm-up; each system in a fresh process).\n\n")
         sys.path.insert(0, HERE)
