@@ -70,11 +70,23 @@ def submit_actor(client, cls, args: tuple, kwargs: dict, key: str | None,
         handle, handle.ready.remote(), cls, key)
     state = TaskState(key, value_ref)
     watch(state, receipt_ref)
-    # A constructor that failed leaves nothing to drive: end its actor at once.
-    state.add_callback(lambda s: s.exception is not None and ray.kill(handle))
+    # A constructor that failed leaves nothing to drive: end its actor at once --
+    # from a thread of its own, as state callbacks may run on Ray's completion
+    # thread, where a blocking Ray call (ray.kill is one) would wait on itself.
+    state.add_callback(lambda s: s.exception is not None and threading.Thread(
+        target=_kill, args=(handle,), name="rayexec-actor-kill", daemon=True).start())
     with client._lock:
         client._states[key] = state
     return Future(key, client, state)
+
+
+def _kill(handle) -> None:
+    import ray
+
+    try:
+        ray.kill(handle)
+    except Exception:  # already gone, or Ray is shutting down: nothing to end
+        pass
 
 
 def _proxy(handle, address: str, cls, key: str) -> tuple[Actor, str]:

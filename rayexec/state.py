@@ -57,7 +57,12 @@ class TaskState:
         return self.status != PENDING
 
     def add_callback(self, fn: Callable[[TaskState], Any]) -> None:
-        """Call ``fn(state)`` once the state is no longer pending (now, if it is not)."""
+        """Call ``fn(state)`` once the state is no longer pending (now, if it is not).
+
+        ``fn`` may run on Ray's completion thread: it must be quick and must not
+        make blocking Ray calls (``ray.get``, ``ray.kill``, ...), which would
+        wait on that very thread.  Hand such work to another thread.
+        """
         with _lock:
             if self.status == PENDING:
                 if self._callbacks is None:

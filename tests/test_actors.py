@@ -79,6 +79,22 @@ def test_method_errors_are_the_users_own(client):
         counter.no_such_attribute  # noqa: B018
 
 
+class SlowBroken:
+    def __init__(self):
+        time.sleep(0.5)  # fail after the client has started waiting
+        raise ValueError("cannot build, slowly")
+
+
+def test_failed_constructor_ends_its_actor_without_stalling_the_client(client):
+    from rayexec import wait
+
+    future = client.submit(SlowBroken, actor=True)
+    wait([future], timeout=60)  # settled by Ray's completion callback
+    assert future.status == "error"
+    # Ending the actor must not hold up Ray's completion thread: the client goes on.
+    assert client.submit(abs, -3, pure=False).result(timeout=60) == 3
+
+
 def test_constructor_error_fails_the_future(client):
     future = client.submit(Broken, actor=True)
     with pytest.raises(ValueError, match="cannot build"):
