@@ -35,8 +35,10 @@ from .executor_methods import ExecutorMethods, upload_runtime_env
 from .future import Future
 from .keys import data_key, map_keys, submit_key
 from .local_values import keep_local
+from .metadata_methods import MetadataMethods
 from .nesting import collect, replace
 from .state import CANCELLED, ERROR, FINISHED, LOST, PENDING, TaskState, watch, watch_batch
+from .unsupported import add_client_placeholders
 from .waiting import wait
 from .worker_methods import WorkerMethods
 
@@ -50,7 +52,8 @@ MAX_BATCH = 128
 TASKS_PER_CPU = 8
 
 
-class Client(DaskMethods, DatasetMethods, WorkerMethods, ExecutorMethods):
+@add_client_placeholders
+class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, ExecutorMethods):
     """Connect to a Ray cluster, or start one here, and run work on it.
 
     The methods for dask collections, shared datasets and workers live in the
@@ -73,6 +76,8 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods, ExecutorMethods):
                  extensions={}, direct_to_workers=None, connection_limit=512,  # noqa: B006
                  **kwargs):
         self.id = name or f"Client-{uuid.uuid4()}"
+        # Client(cluster): the cluster object, which shutdown() closes too.
+        self.cluster = address if _is_cluster(address) else None
         self.asynchronous = asynchronous
         self.status = "newly-created"
         self._states: weakref.WeakValueDictionary[str, TaskState] = weakref.WeakValueDictionary()
@@ -165,11 +170,52 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods, ExecutorMethods):
         self._connection.close()
         self.status = "closed"
 
+    @async_capable
+    def shutdown(self, asynchronous=None) -> None:
+        """Close this client and the cluster it was given (``Client(cluster)``).
+
+        A Ray cluster started elsewhere (``ray start``, ``ray up``) is stopped
+        with Ray's own ``ray stop`` / ``ray down``: a client does not end it.
+        """
+        self.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+    def as_current(self):
+        """Make this client the current one inside a ``with`` block (this thread or task only).
+
+        >>> with client.as_current():  # doctest: +SKIP
+        ...     assert get_client() is client
+        """
+        return defaults.current_in_context(self)
+
+    def futures_of(self, futures) -> list[Future]:
+        """The futures inside ``futures`` (see :func:`rayexec.futures_of`)."""
+        from .functions import futures_of
+
+        return futures_of(futures)
+
     def _check_open(self) -> None:
         if self.status == "newly-created":
             raise RuntimeError(f"{self.id} is asynchronous: `await` it before use")
         if self.status != "running":
             raise RuntimeError(f"{self.id} is {self.status}; create a new Client to submit work")
+
+    def write_scheduler_file(self, scheduler_file: str) -> None:
+        """Write the cluster's address to ``scheduler_file`` (JSON), so that other
+        processes connect with ``Client(scheduler_file=...)``.
+
+        >>> client.write_scheduler_file("scheduler.json")  # doctest: +SKIP
+        >>> Client(scheduler_file="scheduler.json")        # doctest: +SKIP
+        """
+        import json
+
+        import ray
+
+        self._check_open()
+        address = ray.get_runtime_context().gcs_address
+        with open(scheduler_file, "w") as f:
+            json.dump({"type": "Scheduler", "id": self.id, "address": address}, f, indent=2)
 
     def address_matches(self, address: str) -> bool:
         return cluster.normalize_address(address) == self._connection.address
@@ -532,6 +578,10 @@ class Client(DaskMethods, DatasetMethods, WorkerMethods, ExecutorMethods):
 Executor = Client
 
 
+def _is_cluster(address) -> bool:
+    return address is not None and not isinstance(address, (str, tuple))
+
+
 def _cluster_address(address, scheduler_file):
     if scheduler_file is not None:
         import json
@@ -540,7 +590,7 @@ def _cluster_address(address, scheduler_file):
             return json.load(f)["address"]
     if isinstance(address, tuple) and len(address) == 2:  # (host, port), as Haydi passes
         return f"{address[0]}:{address[1]}"
-    if address is not None and not isinstance(address, str):
+    if _is_cluster(address):
         # A cluster object (LocalCluster and friends) names its scheduler.
         address = getattr(address, "scheduler_address", None) or address.address
     return address

@@ -37,8 +37,9 @@ from .nesting import replace
 
 NAMESPACE = "rayexec"
 # A new protocol gets a new actor: an older one may outlive an upgrade.
-ACTOR_NAME = "rayexec-coordination-v1"
+ACTOR_NAME = "rayexec-coordination-v2"
 MAX_WAITERS = 100_000  # concurrent blocking calls (each waiting acquire/get is one)
+MAX_EVENTS = 100_000  # events kept per topic, the oldest dropped first (as distributed)
 
 
 # -- the actor -------------------------------------------------------------------
@@ -59,6 +60,8 @@ class Coordinator:
         self.variables: dict[str, Any] = {}
         self.multi_held: dict[str, str] = {}  # MultiLock name -> holder id
         self.multi_owned: dict[str, list] = {}  # holder id -> names held
+        self.metadata: dict = {}  # Client.set_metadata: nested dicts of plain data
+        self.topics: dict[str, deque] = {}  # Client.log_event: topic -> (time, message)
 
     async def _until(self, key, ready, timeout) -> bool:
         """Wait (without polling) until ``ready()``; False when ``timeout`` passes first."""
@@ -221,6 +224,28 @@ class Coordinator:
 
     def var_delete(self, name: str) -> None:
         self.variables.pop(name, None)
+
+    # metadata and events (Client.set_metadata, Client.log_event)
+    def meta_set(self, keys: list, value) -> None:
+        place = self.metadata
+        for key in keys[:-1]:
+            place = place.setdefault(key, {})
+        place[keys[-1]] = value
+
+    def meta_get(self, keys: list):
+        place = self.metadata
+        for key in keys:
+            place = place[key]  # a KeyError reaches the caller, who may have a default
+        return place
+
+    def event_log(self, topics: list, stamp: float, message) -> None:
+        for topic in topics:
+            self.topics.setdefault(topic, deque(maxlen=MAX_EVENTS)).append((stamp, message))
+
+    def event_list(self, topic):
+        if topic is None:
+            return {name: tuple(events) for name, events in self.topics.items()}
+        return tuple(self.topics.get(topic, ()))
 
 
 # -- finding and calling the actor -------------------------------------------------

@@ -46,6 +46,20 @@ def argument(state: TaskState) -> Any:
     return local.value() if local is not None else state.ref
 
 
+def sizes(states: list[TaskState]) -> dict[str, int]:
+    """Bytes of each state's data as stored (pickled), by key; states without data are left out."""
+    from ray.experimental import get_object_locations
+
+    result = {s.key: s.local.nbytes() for s in states if s.local is not None}
+    remote = [s for s in states if s.local is None and s.ref is not None]
+    found = get_object_locations([s.ref for s in remote]) if remote else {}
+    for state in remote:
+        size = (found.get(state.ref) or {}).get("object_size")
+        if size is not None:  # None: freed or lost meanwhile
+            result[state.key] = size
+    return result
+
+
 def fetch(states: list[TaskState]) -> list:
     """The values of ``states``, in order, in one round trip (waiting for them).
 

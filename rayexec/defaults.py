@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import threading
 from typing import TYPE_CHECKING
 
@@ -26,7 +28,25 @@ def forget(client: Client) -> None:
             _clients.remove(client)
 
 
+# Client.as_current(): a client current in this context (thread, asyncio task) only.
+_in_context: contextvars.ContextVar[Client | None] = contextvars.ContextVar(
+    "rayexec_current_client", default=None)
+
+
+@contextlib.contextmanager
+def current_in_context(client: Client):
+    """Make ``client`` current inside the ``with`` block, in this context only."""
+    token = _in_context.set(client)
+    try:
+        yield client
+    finally:
+        _in_context.reset(token)
+
+
 def current_client() -> Client | None:
+    chosen = _in_context.get()
+    if chosen is not None and chosen.status != "closed":
+        return chosen
     with _lock:
         return _clients[-1] if _clients else None
 

@@ -53,9 +53,47 @@ PLACEHOLDERS: dict[str, tuple[str, str]] = {
 }
 
 
-def message(name: str) -> str:
-    why, instead = PLACEHOLDERS[name]
-    return f"distributed.{name} is not supported on Ray: {why}. Use {instead} instead."
+_LOGS = "Ray's logs: `ray logs` or ray.util.state.get_log"
+_NODES = "Ray's node tools: `ray stop` on the node, or the autoscaler of a `ray up` cluster"
+
+# Client methods with no counterpart: name -> (why, what to use instead)
+CLIENT_METHODS: dict[str, tuple[str, str]] = {
+    "amm": ("Ray manages object copies itself", "Client.replicate to copy data ahead of need"),
+    "benchmark_hardware": ("Ray does not benchmark its nodes", _DIAGNOSTICS),
+    "call_stack": ("Ray samples running tasks with its own tools",
+                   "`ray stack` or the dashboard's stack traces"),
+    "dump_cluster_state": ("Ray keeps cluster state in its own tools",
+                           "`ray status` and ray.util.state"),
+    "forward_logging": ("Ray forwards worker output to the driver itself",
+                        "ray.init(log_to_driver=True), the default"),
+    "unforward_logging": ("Ray forwards worker output to the driver itself",
+                          "ray.init(log_to_driver=False)"),
+    "get_scheduler_logs": ("Ray keeps its processes' logs in its session folder", _LOGS),
+    "get_worker_logs": ("Ray keeps its processes' logs in its session folder", _LOGS),
+    "get_task_stream": PLACEHOLDERS["get_task_stream"],
+    "processing": ("Ray lists running tasks with its state API",
+                   "ray.util.state.list_tasks(filters=[('state', '=', 'RUNNING')])"),
+    "profile": ("Ray profiles clusters with its own tools", _DIAGNOSTICS),
+    "register_plugin": PLACEHOLDERS["WorkerPlugin"],
+    "register_worker_callbacks": PLACEHOLDERS["WorkerPlugin"],
+    "unregister_scheduler_plugin": PLACEHOLDERS["SchedulerPlugin"],
+    "unregister_worker_plugin": PLACEHOLDERS["WorkerPlugin"],
+    "restart_workers": ("Ray restarts worker processes, not chosen nodes, on demand",
+                        "Client.restart() for fresh worker processes everywhere"),
+    "retire_workers": ("Ray removes nodes with its node tools", _NODES),
+    "retry": ("a failed task's function and arguments are not kept once it has failed",
+              "submit the call again, or submit(..., retries=n) to retry it on failure"),
+    "story": ("Ray records task transitions in its own tools",
+              "ray.util.state.get_task or the dashboard"),
+    "subscribe_topic": ("events are not pushed to clients",
+                        "Client.get_events(topic), which returns the events so far"),
+    "unsubscribe_topic": ("events are not pushed to clients", "Client.get_events(topic)"),
+}
+
+
+def message(name: str, owner: str = "distributed", why_instead: tuple | None = None) -> str:
+    why, instead = why_instead or PLACEHOLDERS[name]
+    return f"{owner}.{name} is not supported on Ray: {why}. Use {instead} instead."
 
 
 class _PlaceholderType(type):
@@ -78,8 +116,8 @@ def _placeholder_class(name: str) -> type:
                                        "__module__": __name__})
 
 
-def _placeholder_function(name: str):
-    text = message(name)
+def _placeholder_function(name: str, text: str | None = None):
+    text = text or message(name)
 
     def placeholder(*args, **kwargs):
         raise NotImplementedError(text)
@@ -96,3 +134,19 @@ for _name in PLACEHOLDERS:
                         else _placeholder_function(_name))
 
 __all__ = sorted(PLACEHOLDERS)
+
+
+def add_client_placeholders(cls: type) -> type:
+    """Give ``cls`` (the Client) a method for each of :data:`CLIENT_METHODS` that raises
+    ``NotImplementedError`` saying what to use instead.
+
+    >>> class C: ...
+    >>> add_client_placeholders(C)().story("x")
+    Traceback (most recent call last):
+      ...
+    NotImplementedError: Client.story is not supported on Ray: ...
+    """
+    for name, why_instead in CLIENT_METHODS.items():
+        if not hasattr(cls, name):
+            setattr(cls, name, _placeholder_function(name, message(name, "Client", why_instead)))
+    return cls

@@ -11,7 +11,8 @@ import functools
 import inspect
 import time
 
-from . import data, placement, workers
+from . import data, placement, replication, versions, workers
+from .asynchronous import async_capable
 from .errors import user_exception
 from .state import FINISHED
 from .worker_context import get_worker
@@ -112,6 +113,62 @@ class WorkerMethods:
                     result[address].append(key)
         return result
 
+    @async_capable
+    def replicate(self, futures, n=None, workers=None, branching_factor=2, **kwargs) -> None:
+        """Copy the data of ``futures`` onto ``n`` workers (default: all), or onto ``workers``.
+
+        Ray copies data to a node whenever a task there needs it; this makes the
+        copies now.  Small objects (Ray's inline limit, 100 KB) travel inside
+        the tasks that use them and need none.  See :mod:`rayexec.replication`.
+
+        >>> client.replicate([big])  # doctest: +SKIP
+        >>> len(client.who_has([big])[big.key]) == len(client.nthreads())  # doctest: +SKIP
+        True
+        """
+        if n is not None and n < 1:
+            raise ValueError(f"replicate needs n of at least 1, got {n}")
+        states = [s for s in self._states_for_who_has(futures)
+                  if s.status == FINISHED and s.ref is not None]
+        replication.replicate([s.ref for s in states], self._workers(workers), n)
+
+    def rebalance(self, futures=None, workers=None, **kwargs) -> None:
+        """Accepted for compatibility: on Ray there is no balance to restore.
+
+        distributed moves data between workers to even out their memory.  Ray's
+        object store places each object where it is made, fetches it where it is
+        needed and spills it to disk under memory pressure, so nothing is moved.
+        The arguments are still checked: an unknown worker is an error.
+
+        >>> client.rebalance()  # doctest: +SKIP
+        """
+        self._states_for_who_has(futures)
+        if workers is not None:
+            self._workers(workers)
+
+    def nbytes(self, keys=None, summary=True, **kwargs) -> dict[str, int]:
+        """Bytes of data held per key (``summary=False``) or per key prefix (the default).
+
+        Covers the finished keys this client holds (``keys`` to choose some),
+        measured as Ray stores them, serialised.
+
+        >>> client.nbytes(summary=False)  # doctest: +SKIP
+        {'ndarray-5288b8d52b5e10f2ec635a2d6c72200e': 8000}
+        >>> client.nbytes()                # doctest: +SKIP
+        {'ndarray': 8000}
+        """
+        from dask.utils import key_split
+
+        with self._lock:
+            held = dict(self._states.items())
+        chosen = held if keys is None else {k: held[k] for k in keys if k in held}
+        sizes = data.sizes([s for s in chosen.values() if s.status == FINISHED])
+        if not summary:
+            return sizes
+        totals: dict[str, int] = {}
+        for key, size in sizes.items():
+            totals[key_split(key)] = totals.get(key_split(key), 0) + size
+        return totals
+
     def _states_for_who_has(self, futures) -> list:
         from .future import Future
         from .nesting import collect
@@ -181,6 +238,26 @@ class WorkerMethods:
         alive = workers.alive_workers()
         head = [w for w in alive if w.is_head] or alive[:1]
         return self.run(function, *args, workers=[head[0].address], **kwargs)[head[0].address]
+
+    @async_capable
+    def get_versions(self, check: bool = False, packages=None, asynchronous=None) -> dict:
+        """Python and package versions on the client, the head node and each worker.
+
+        ``packages`` adds package names to report; ``check=True`` raises
+        ``ValueError`` naming any required package (Python, Ray, rayexec, dask,
+        cloudpickle, toolz, and ``packages``) whose versions differ.
+
+        >>> client.get_versions()["client"]["packages"]["ray"]  # doctest: +SKIP
+        '2.60.0'
+        """
+        extra = tuple(packages or ())
+        result = {"scheduler": self.run_on_scheduler(versions.here, extra),
+                  "workers": self.run(versions.here, extra),
+                  "client": versions.here(extra)}
+        differ = versions.mismatches(result, extra)
+        if check and differ:
+            raise ValueError("Mismatched versions found:\n" + "\n".join(differ))
+        return result
 
     def wait_for_workers(self, n_workers: int, timeout: float | None = None) -> None:
         """Block until at least ``n_workers`` workers (Ray nodes) are alive.

@@ -11,6 +11,7 @@ import inspect
 import pytest
 
 import rayexec
+from rayexec.unsupported import CLIENT_METHODS
 
 real = pytest.importorskip("distributed")
 
@@ -52,6 +53,8 @@ def public_methods(ours_cls, real_cls):
     for name, value in inspect.getmembers(ours_cls):
         if name.startswith("_") and name != "__init__":
             continue
+        if name in CLIENT_METHODS and ours_cls is rayexec.Client:
+            continue  # a placeholder: takes any call and says what to use on Ray
         if not callable(value) or isinstance(inspect.getattr_static(ours_cls, name), property):
             continue
         real_value = getattr(real_cls, name, None)
