@@ -116,7 +116,7 @@ def test_wait_and_as_completed(c):
     futures = c.map(time.sleep, [0.01, 0.02, 0.03], pure=False)
     done, not_done = wait(futures)
     assert len(done) == 3 and not not_done
-    slow = c.submit(time.sleep, 60, pure=False)  # a wide margin on a loaded machine
+    slow = c.submit(time.sleep, 15, pure=False)  # a wide margin on a loaded machine
     quick = c.submit(inc, 100)
     done, not_done = wait([slow, quick], return_when=FIRST_COMPLETED)
     assert quick in done
