@@ -115,6 +115,12 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         await in_thread(self._start)
         return self
 
+    def start(self, **kwargs):
+        """Connect now; an awaitable doing it for an asynchronous client (``await client.start()``)."""
+        if self.asynchronous:
+            return self._start_async()
+        return self._start()
+
     def __await__(self):
         return self._start_async().__await__()
 

@@ -40,6 +40,17 @@ def test_await_client_then_close(ray_cluster):
     assert asyncio.run(main()) == (6, "closed")
 
 
+def test_async_client_started_explicitly(ray_cluster):
+    async def main():
+        c = Client(asynchronous=True)
+        assert await c.start() is c
+        result = await c.submit(inc, 1)
+        await c.close()
+        return result
+
+    assert asyncio.run(main()) == 2
+
+
 def test_async_client_must_be_awaited_before_use(ray_cluster):
     c = Client(asynchronous=True)
     with pytest.raises(RuntimeError, match="await"):
