@@ -121,6 +121,22 @@ class Future:
         """Cancel the computation; see :meth:`Client.cancel`."""
         self.client.cancel([self], reason=reason, msg=msg, **kwargs)
 
+    @property
+    def executor(self) -> Client:
+        """The client, under its 2015 name."""
+        return self.client
+
+    def bind_client(self, client: Client) -> None:
+        """Make ``client`` the one this Future works through (for example after
+        unpickling it where another client is the default)."""
+        with client._lock:
+            self._state = client._states.setdefault(self.key, self._state)
+        self.client = client
+
+    def retry(self, **kwargs):
+        """Retry this future if it failed; see :meth:`Client.retry`."""
+        return self.client.retry([self], **kwargs)
+
     def release(self) -> None:
         """Give up this handle; the data is freed when no handle on the key is left."""
         self._state = TaskState(self._state.key, status=CANCELLED)

@@ -110,3 +110,17 @@ def test_methods_ray_does_elsewhere_say_what_to_use(client):
         client.story("some-key")
     with pytest.raises(NotImplementedError, match="retries="):
         client.retry([])
+
+
+def test_future_executor_bind_client_and_retry(client):
+    future = client.submit(abs, -1)
+    assert future.executor is client
+    other = Client(set_as_default=False)
+    try:
+        future.bind_client(other)
+        assert future.client is other and future.result() == 1
+        assert other.who_has([future])  # the other client knows the key now
+    finally:
+        other.close()
+    with pytest.raises(NotImplementedError, match="retries="):
+        future.retry()
