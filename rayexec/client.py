@@ -116,7 +116,12 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         return self
 
     def start(self, **kwargs):
-        """Connect now; an awaitable doing it for an asynchronous client (``await client.start()``)."""
+        """Connect now; an awaitable doing it for an asynchronous client.
+
+        >>> client = Client(asynchronous=True)  # doctest: +SKIP
+        >>> await client.start()                # doctest: +SKIP
+        <Client: ...>
+        """
         if self.asynchronous:
             return self._start_async()
         return self._start()
@@ -182,6 +187,9 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
 
         A Ray cluster started elsewhere (``ray start``, ``ray up``) is stopped
         with Ray's own ``ray stop`` / ``ray down``: a client does not end it.
+
+        >>> client = Client(LocalCluster(n_workers=2))  # doctest: +SKIP
+        >>> client.shutdown()                            # doctest: +SKIP
         """
         self.close()
         if self.cluster is not None:
@@ -196,7 +204,11 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         return defaults.current_in_context(self)
 
     def futures_of(self, futures) -> list[Future]:
-        """The futures inside ``futures`` (see :func:`rayexec.futures_of`)."""
+        """The futures inside ``futures`` (see :func:`rayexec.futures_of`).
+
+        >>> client.futures_of([1, {"x": future}])  # doctest: +SKIP
+        [<Future: finished, type: int, key: ...>]
+        """
         from .functions import futures_of
 
         return futures_of(futures)

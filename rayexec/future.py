@@ -128,7 +128,12 @@ class Future:
 
     def bind_client(self, client: Client) -> None:
         """Make ``client`` the one this Future works through (for example after
-        unpickling it where another client is the default)."""
+        unpickling it where another client is the default).
+
+        >>> future.bind_client(other_client)  # doctest: +SKIP
+        >>> future.client is other_client     # doctest: +SKIP
+        True
+        """
         with client._lock:
             self._state = client._states.setdefault(self.key, self._state)
         self.client = client
