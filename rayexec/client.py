@@ -430,8 +430,9 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         Futures under the same keys, anything else one Future.  Numpy arrays go
         into shared memory without copies; small values (up to 16 KB pickled)
         stay on the client and travel inside each task that uses them, as Ray
-        sends small arguments.  ``workers=`` stores the data on those workers.  ``broadcast`` is accepted: Ray copies an object to each node
-        that needs it, when it needs it.
+        sends small arguments.  ``workers=`` stores the data on those workers.
+        ``broadcast`` is accepted: Ray copies an object to each node that needs
+        it, when it needs it.
 
         >>> [a, b] = client.scatter([1, 2])  # doctest: +SKIP
         >>> client.submit(sum, [a, b]).result()  # doctest: +SKIP
@@ -460,13 +461,12 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         with self._lock:
             state = self._states.get(key)
             if state is None:
-                local = keep_local(value) if workers is None else None
-                if local is not None:
-                    state = TaskState(key, None, FINISHED, type(value).__name__)
-                    state.local = local
+                if workers is not None:
+                    ref, local = placement.put_on(value, workers), None
                 else:
-                    ref = data.put(value) if workers is None else placement.put_on(value, workers)
-                    state = TaskState(key, ref, FINISHED, type(value).__name__)
+                    local = keep_local(value)
+                    ref = data.put(value) if local is None else None
+                state = TaskState(key, ref, FINISHED, type(value).__name__, local=local)
                 self._states[key] = state
         return Future(key, self, state)
 

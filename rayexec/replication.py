@@ -68,8 +68,8 @@ def replicate(refs: list, targets: list[WorkerInfo], n: int | None = None) -> No
         return
     ray.wait(refs, num_returns=len(refs), fetch_local=False)
     found = get_object_locations(refs)
-    placed = [((found.get(ref) or {}).get("node_ids") or [],
-               (found.get(ref) or {}).get("object_size")) for ref in refs]
+    infos = [found.get(ref) or {} for ref in refs]
+    placed = [(info.get("node_ids") or [], info.get("object_size")) for info in infos]
     by_node = {w.node_id: w for w in targets}
     pulls = plan(placed, list(by_node), n)
     tasks = [_remote_pull().options(**pin_options([by_node[node]])).remote(

@@ -39,11 +39,11 @@ class TaskState:
                  "_callbacks", "__weakref__")
 
     def __init__(self, key: str, ref: Any = None, status: str = PENDING,
-                 type_name: str | None = None, batched: bool = False):
+                 type_name: str | None = None, batched: bool = False, local=None):
         self.key = key
         self.batched = batched  # one of several results of a single Ray task
         self.ref = ref  # the ObjectRef of the value; dropped when the data is released
-        self.local = None  # a small scattered value kept on the client (a LocalValue)
+        self.local = local  # a small scattered value kept on the client (a LocalValue)
         self.status = status
         self.exception: BaseException | None = None
         self.type_name = type_name

@@ -9,7 +9,6 @@ uses) everywhere; ``check=True`` says where they differ.
 from __future__ import annotations
 
 import importlib.metadata
-import locale
 import os
 import platform
 import struct
@@ -46,7 +45,7 @@ def here(packages: tuple[str, ...] = ()) -> dict:
         "processor": platform.uname().processor,
         "byteorder": sys.byteorder,
         "LC_ALL": os.environ.get("LC_ALL", "None"),
-        "LANG": os.environ.get("LANG", "None") or locale.getlocale()[0],
+        "LANG": os.environ.get("LANG", "None"),
     }
     names = dict.fromkeys(REQUIRED + OPTIONAL + tuple(packages))
     return {"host": host, "packages": {name: _version(name) for name in names}}

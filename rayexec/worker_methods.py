@@ -137,11 +137,10 @@ class WorkerMethods:
         distributed moves data between workers to even out their memory.  Ray's
         object store places each object where it is made, fetches it where it is
         needed and spills it to disk under memory pressure, so nothing is moved.
-        The arguments are still checked: an unknown worker is an error.
+        ``workers`` is still checked: an unknown worker is an error.
 
         >>> client.rebalance()  # doctest: +SKIP
         """
-        self._states_for_who_has(futures)
         if workers is not None:
             self._workers(workers)
 
@@ -166,7 +165,8 @@ class WorkerMethods:
             return sizes
         totals: dict[str, int] = {}
         for key, size in sizes.items():
-            totals[key_split(key)] = totals.get(key_split(key), 0) + size
+            prefix = key_split(key)
+            totals[prefix] = totals.get(prefix, 0) + size
         return totals
 
     def _states_for_who_has(self, futures) -> list:

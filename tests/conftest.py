@@ -53,3 +53,36 @@ def run_script(*args, timeout=240, env=None):
     full_env = {k: v for k, v in {**os.environ, **(env or {})}.items() if v is not None}
     return subprocess.run([sys.executable, os.path.join(SCRIPTS, args[0]), *args[1:]],
                           capture_output=True, text=True, timeout=timeout, env=full_env)
+
+
+COMPAT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "compat")
+
+
+def run_library_tests_on_shim(tmp_path, tests, markers, extra_path=(), extra_args=(),
+                              timeout=400) -> dict:
+    """Run a library's own test files in a fresh pytest, ``import distributed``
+    resolving to the shim; the counts of pytest's summary line (``{"passed": 14}``).
+
+    ``markers`` declares the library's marks (a ``pytest.ini`` ``markers`` entry).
+    The run fails unless no test failed or errored and the shim really served it.
+    """
+    import re
+    import subprocess
+
+    (tmp_path / "pytest.ini").write_text(f"[pytest]\nmarkers =\n    {markers}\n")
+    # A plugin that fails the run unless `import distributed` is the shim there.
+    (tmp_path / "shimcheck.py").write_text(
+        "import distributed, rayexec\n"
+        "assert distributed.Client is rayexec.Client, distributed.__file__\n")
+    env = {**os.environ,
+           "PYTHONPATH": os.pathsep.join([COMPAT, *extra_path, str(tmp_path)])}
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", *tests, "-q", "-p", "no:cacheprovider", *extra_args,
+         "-c", str(tmp_path / "pytest.ini"), "--rootdir", str(tmp_path),
+         "-p", "shimcheck", "-o", "timeout=120"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=timeout)
+    summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    counts = {word: int(n) for n, word in re.findall(r"(\d+) (\w+)", summary)}
+    assert counts.get("failed", 0) == 0 and counts.get("error", 0) == 0, summary
+    return counts

@@ -7,14 +7,13 @@ tests/test_rapidz.py``.  It runs rapidz's own dask tests (``rapidz.dask`` and th
 """
 
 import os
-import re
 import subprocess
 import sys
 
 import pytest
+from conftest import COMPAT, run_library_tests_on_shim
 
 SOURCE = os.environ.get("RAPIDZ_SOURCE")
-COMPAT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "compat")
 
 pytestmark = pytest.mark.skipif(
     not SOURCE or not os.path.isdir(os.path.join(SOURCE or "", "rapidz")),
@@ -22,25 +21,14 @@ pytestmark = pytest.mark.skipif(
 
 
 def test_rapidz_own_dask_tests_pass_on_the_shim(tmp_path):
-    (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    slow: rapidz's mark\n")
-    (tmp_path / "shimcheck.py").write_text(
-        "import distributed, rayexec\n"
-        "assert distributed.Client is rayexec.Client, distributed.__file__\n")
     tests = [os.path.join(SOURCE, "rapidz", "tests", name)
              for name in ("test_dask.py", "test_parallel_dask.py")]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([COMPAT, SOURCE, str(tmp_path)])}
     # --noconftest: rapidz's conftest uses a pytest hook signature newer pytest refuses;
     # it only adds --runslow, and without it the slow tests simply run.
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", *tests, "-q", "-p", "no:cacheprovider",
-         "--noconftest", "-c", str(tmp_path / "pytest.ini"), "--rootdir", str(tmp_path),
-         "-p", "shimcheck", "-o", "timeout=120"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
-    summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    counts = {word: int(n) for n, word in re.findall(r"(\d+) (\w+)", summary)}
-    assert counts.get("failed", 0) == 0 and counts.get("error", 0) == 0, summary
-    assert counts.get("passed", 0) >= 20, summary
+    counts = run_library_tests_on_shim(tmp_path, tests, "slow: rapidz's mark",
+                                       extra_path=[SOURCE], extra_args=["--noconftest"],
+                                       timeout=600)
+    assert counts.get("passed", 0) >= 20, counts
 
 
 def test_rapidz_pipeline_from_its_docs():

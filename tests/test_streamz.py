@@ -7,9 +7,6 @@ streamz's own test file runs in a subprocess with the shim on ``PYTHONPATH``.
 """
 
 import os
-import re
-import subprocess
-import sys
 import time
 from operator import add
 
@@ -17,12 +14,11 @@ import pytest
 
 pytest.importorskip("streamz")
 
+from conftest import run_library_tests_on_shim  # noqa: E402
 from streamz import Stream  # noqa: E402
 
 from rayexec import Future  # noqa: E402
 from rayexec.utils_test import gen_cluster, inc, slowinc  # noqa: E402
-
-COMPAT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "compat")
 
 
 def _uses_rayexec_default():
@@ -227,20 +223,6 @@ async def test_async_pipeline_in_gen_cluster(c, s, a, b, streamz_client):
 def test_streamz_own_dask_tests_pass_on_the_shim(tmp_path):
     import streamz.tests
 
-    tests = os.path.join(os.path.dirname(streamz.tests.__file__), "test_dask.py")
-    (tmp_path / "pytest.ini").write_text("[pytest]\nmarkers =\n    asyncio: streamz's mark\n")
-    # Fails the run unless `import distributed` is the shim in that process.
-    (tmp_path / "shimcheck.py").write_text(
-        "import distributed, rayexec\n"
-        "assert distributed.Client is rayexec.Client, distributed.__file__\n")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([COMPAT, str(tmp_path)])}
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", tests, "-q", "-p", "no:cacheprovider",
-         "-c", str(tmp_path / "pytest.ini"), "--rootdir", str(tmp_path),
-         "-p", "shimcheck", "-o", "timeout=120"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=400)
-    summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-    counts = {word: int(n) for n, word in re.findall(r"(\d+) (\w+)", summary)}
-    assert counts.get("failed", 0) == 0 and counts.get("error", 0) == 0, summary
-    assert counts.get("passed", 0) >= 14, summary
+    tests = [os.path.join(os.path.dirname(streamz.tests.__file__), "test_dask.py")]
+    counts = run_library_tests_on_shim(tmp_path, tests, "asyncio: streamz's mark")
+    assert counts.get("passed", 0) >= 14, counts
