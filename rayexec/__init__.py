@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 
+from . import defaults as _defaults
 from .unsupported import PLACEHOLDERS as _PLACEHOLDERS
 
 __version__ = "0.1.0"
@@ -29,45 +30,45 @@ _EXPORTS = {
     "ALL_COMPLETED": "waiting",
     "FIRST_COMPLETED": "waiting",
     "FIRST_EXCEPTION": "waiting",
-    "progress": "progressbar",
+    "progress": "diagnostics.progressbar",
     "futures_of": "functions",
     "fire_and_forget": "functions",
     "default_client": "defaults",
     "get_client": "defaults",
-    "get_worker": "worker_context",
+    "get_worker": "workers.context",
     "CancelledError": "errors",
     "FutureCancelledError": "errors",
     "TimeoutError": "errors",
     "KilledWorker": "errors",
     "FutureLostError": "errors",
-    "LocalCluster": "local_cluster",
-    "Scheduler": "local_cluster",
-    "Worker": "local_cluster",
-    "Nanny": "local_cluster",
+    "LocalCluster": "deploy.local_cluster",
+    "Scheduler": "deploy.local_cluster",
+    "Worker": "deploy.local_cluster",
+    "Nanny": "deploy.local_cluster",
     # HPC job queues, as dask-jobqueue's clusters
-    "PBSCluster": "jobqueue",
-    "SLURMCluster": "jobqueue",
-    "Pool": "pool",
-    "RemoteData": "pool",
+    "PBSCluster": "deploy.jobqueue",
+    "SLURMCluster": "deploy.jobqueue",
+    "Pool": "legacy.pool",
+    "RemoteData": "legacy.pool",
     # distributed.utils.sync: run a coroutine on a client's loop from another thread
     "sync": "asynchronous",
-    "activate_shim": "commands",
+    "activate_shim": "deploy.shim",
     # coordination primitives, shared by name on the cluster
-    "Lock": "locks",
-    "MultiLock": "locks",
-    "Semaphore": "semaphores",
-    "Event": "events",
-    "Queue": "queues",
-    "Variable": "variables",
+    "Lock": "coordination.locks",
+    "MultiLock": "coordination.locks",
+    "Semaphore": "coordination.semaphores",
+    "Event": "coordination.events",
+    "Queue": "coordination.queues",
+    "Variable": "coordination.variables",
     # actors: client.submit(Cls, actor=True)
     "Actor": "actors",
     "ActorFuture": "actors",
     "BaseActorFuture": "actors",
     # inside tasks
-    "worker_client": "worker_clients",
-    "local_client": "worker_clients",
-    "secede": "worker_clients",
-    "rejoin": "worker_clients",
+    "worker_client": "workers.worker_client",
+    "local_client": "workers.worker_client",
+    "secede": "workers.worker_client",
+    "rejoin": "workers.worker_client",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -80,6 +81,14 @@ def __getattr__(name: str):
     value = getattr(importlib.import_module(f".{module}", __name__), name)
     globals()[name] = value
     return value
+
+
+def _new_client(*args, **kwargs):
+    return __getattr__("Client")(*args, **kwargs)
+
+
+# get_client() inside a task makes a client; the core below the Client asks this face for it
+_defaults.set_client_factory(_new_client)
 
 
 def __dir__():

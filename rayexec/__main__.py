@@ -9,10 +9,10 @@ import sys
 # subcommand -> (module, help); each module has ``add_arguments(parser)`` and ``main(args)``
 COMMANDS = {
     "demo": ("rayexec.demo", "walk through the futures API on an embedded local Ray"),
-    "scheduler": ("rayexec.commands", "run a scheduler (a Ray head node) in the foreground"),
-    "worker": ("rayexec.commands", "run a worker (a Ray node) joined to a scheduler"),
-    "run": ("rayexec.commands", "run a script written for distributed, on rayexec"),
-    "shim": ("rayexec.commands", "turn the distributed shim on or off for this environment"),
+    "scheduler": ("rayexec.deploy.commands", "run a scheduler (a Ray head node) in the foreground"),
+    "worker": ("rayexec.deploy.commands", "run a worker (a Ray node) joined to a scheduler"),
+    "run": ("rayexec.deploy.commands", "run a script written for distributed, on rayexec"),
+    "shim": ("rayexec.deploy.commands", "turn the distributed shim on or off for this environment"),
 }
 
 

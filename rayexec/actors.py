@@ -106,7 +106,7 @@ class ActorHost:
 
     def ready(self) -> str:
         """The address of the worker holding the object; the constructor's error if it failed."""
-        from .worker_context import get_worker
+        from .workers.context import get_worker
 
         if self._error is not None:
             raise self._error
@@ -244,8 +244,8 @@ class ActorFuture(BaseActorFuture):
         """The method's return value, waiting up to ``timeout`` (seconds or ``"1s"``)."""
         import ray
 
-        from .coordination import parse_timeout
         from .errors import TimeoutError
+        from .timeouts import parse_timeout
 
         try:
             return ray.get(self._ref, timeout=parse_timeout(timeout))

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from dask.utils import funcname
 
-from . import cluster, data, defaults, placement, workers
+from . import data, defaults
 from .actors import submit_actor
 from .asynchronous import (
     async_capable,
@@ -27,20 +27,23 @@ from .asynchronous import (
     sync,
     wants_async,
 )
-from .dask_methods import DaskMethods
-from .dataset_methods import DatasetMethods
+from .coordination.dataset_methods import DatasetMethods
+from .coordination.metadata_methods import MetadataMethods
+from .deploy import connect
+from .diagnostics.methods import DiagnosticsMethods
 from .errors import FutureCancelledError
 from .execution import RemoteFunctions, Slot
-from .executor_methods import ExecutorMethods, upload_runtime_env
 from .future import Future
+from .graph.methods import DaskMethods
 from .keys import data_key, map_keys, submit_key
 from .local_values import keep_local
-from .metadata_methods import MetadataMethods
 from .nesting import collect, replace
 from .state import CANCELLED, ERROR, FINISHED, LOST, PENDING, TaskState, watch, watch_batch
 from .unsupported import add_client_placeholders
 from .waiting import wait
-from .worker_methods import WorkerMethods
+from .workers import nodes, placement
+from .workers.executor_methods import ExecutorMethods, upload_runtime_env
+from .workers.methods import WorkerMethods
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +56,8 @@ TASKS_PER_CPU = 8
 
 
 @add_client_placeholders
-class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, ExecutorMethods):
+class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, ExecutorMethods,
+             DiagnosticsMethods):
     """Connect to a Ray cluster, or start one here, and run work on it.
 
     The methods for dask collections, shared datasets and workers live in the
@@ -100,7 +104,7 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         if self.status == "running":
             return self
         self.status = "connecting"
-        self._connection = cluster.connect(**self._connect_args)
+        self._connection = connect.connect(**self._connect_args)
         self.status = "running"
         if self._set_as_default:
             defaults.set_default(self)
@@ -236,7 +240,7 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
             json.dump({"type": "Scheduler", "id": self.id, "address": address}, f, indent=2)
 
     def address_matches(self, address: str) -> bool:
-        return cluster.normalize_address(address) == self._connection.address
+        return connect.normalize_address(address) == self._connection.address
 
     # -- submitting work ----------------------------------------------------------------
     def submit(self, func: Callable, *args, key=None, workers=None, resources=None,
@@ -340,7 +344,7 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
                 raise ValueError(f"batch_size must be at least 1, got {requested}")
             return int(requested)
         if self._cpus is None:
-            self._cpus = max(1, sum(w.nthreads for w in workers.alive_workers()))
+            self._cpus = max(1, sum(w.nthreads for w in nodes.alive_workers()))
         return max(1, min(MAX_BATCH, n // (TASKS_PER_CPU * self._cpus)))
 
     def _launch_call(self, remote, func, args, kwargs, key, options) -> TaskState:

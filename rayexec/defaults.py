@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -12,6 +13,17 @@ if TYPE_CHECKING:
 
 _lock = threading.Lock()
 _clients: list[Client] = []  # defaults, oldest first; the last is current
+
+# What get_client() calls to make a client when none is current.  The core sits below
+# the Client (which composes every wing), so it cannot import it; the package's public
+# face (rayexec/__init__.py), loaded before any of its modules, fills this in.
+_client_factory: Callable[..., Client] | None = None
+
+
+def set_client_factory(factory: Callable[..., Client]) -> None:
+    """Tell :func:`get_client` how to make a client: ``factory(address, timeout=...)``."""
+    global _client_factory
+    _client_factory = factory
 
 
 def set_default(client: Client) -> None:
@@ -88,9 +100,9 @@ def get_client(address: str | None = None, timeout=None, resolve_address: bool =
         return client
     if address is None and not _inside_task():
         raise ValueError("No global client found and no address provided")
-    from .client import Client
-
-    return Client(address, timeout=timeout or 30)
+    if _client_factory is None:
+        raise RuntimeError("rayexec's package face did not load: import rayexec first")
+    return _client_factory(address, timeout=timeout or 30)
 
 
 def _inside_task() -> bool:

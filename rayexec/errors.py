@@ -41,6 +41,10 @@ class FutureLostError(RuntimeError):
     """The data behind a finished future is gone from the cluster and cannot be rebuilt."""
 
 
+class PlacementError(ValueError):
+    """A placement hint no worker of the cluster can satisfy."""
+
+
 class KilledWorker(RuntimeError):
     """A task's worker process died while running it, more often than retries allowed."""
 
@@ -118,8 +122,6 @@ def user_exception(error: BaseException) -> BaseException:
     if isinstance(error, rx.ObjectLostError):
         return FutureLostError(f"the result is lost from the cluster: {error}")
     if isinstance(error, rx.TaskUnschedulableError):
-        from .placement import PlacementError  # the same error as an infeasible submit
-
         return PlacementError(f"no worker can run this task any more: {error}")
     if isinstance(error, rx.RayTaskError):
         cause = error.cause

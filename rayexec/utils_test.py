@@ -170,7 +170,7 @@ class _TestCluster:
         import ray
         from ray.cluster_utils import Cluster
 
-        from .cluster import _quiet
+        from .deploy.connect import _quiet
 
         self._cluster = Cluster(initialize_head=True, head_node_args={
             "num_cpus": 0, "object_store_memory": 200 * 2**20, "include_dashboard": False})
@@ -200,7 +200,7 @@ class _TestCluster:
     def _describe(self, count: int) -> tuple[TestScheduler, list[TestWorker]]:
         import ray
 
-        from .workers import alive_workers
+        from .workers.nodes import alive_workers
 
         nodes = [w for w in alive_workers() if w.nthreads > 0]
         if self._cluster is not None:  # ours: in the order of the nthreads asked for

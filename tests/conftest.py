@@ -12,6 +12,13 @@ import sys
 import pytest
 
 SCRIPTS = os.path.join(os.path.dirname(__file__), "scripts")
+# tests/ and its folders (one per wing of the package): pytest imports a test module by
+# its bare name from its own folder, so Ray's workers need every folder on their path
+TEST_FOLDERS = [os.path.dirname(os.path.abspath(__file__))] + [
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
+    for name in sorted(os.listdir(os.path.dirname(os.path.abspath(__file__))))
+    if name not in ("scripts", "__pycache__")
+    and os.path.isdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), name))]
 
 
 @pytest.fixture(scope="session")
@@ -21,9 +28,8 @@ def ray_cluster():
 
     # Functions defined in test modules are pickled by reference; the workers
     # (children of the raylets started here) must be able to import them.
-    here = os.path.dirname(__file__)
     os.environ["PYTHONPATH"] = os.pathsep.join(
-        p for p in (here, os.environ.get("PYTHONPATH")) if p)
+        p for p in (*TEST_FOLDERS, os.environ.get("PYTHONPATH")) if p)
     cluster = Cluster(initialize_head=True, head_node_args={
         "num_cpus": 1, "object_store_memory": 400 * 2**20, "include_dashboard": False})
     cluster.add_node(num_cpus=1, object_store_memory=400 * 2**20, resources={"special": 1})

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rayexec import Client, get_client
-from rayexec.placement import PlacementError
+from rayexec.workers.placement import PlacementError
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 from conftest import SCRIPTS
 
 import rayexec
-from rayexec.commands import compat_dir, pth_file, shim_off, shim_on
+from rayexec.deploy.shim import compat_dir, pth_file, shim_off, shim_on
 
 distributed_real = pytest.importorskip("distributed")  # the installed, real package
 
@@ -129,7 +129,7 @@ def test_environment_switch_on_and_off(tmp_path):
 def test_distributed_dask_legacy_get_through_shim(client, ray_cluster):
     from operator import add
 
-    from rayexec.legacy_dask import get
+    from rayexec.legacy.dask import get
 
     host, port = ray_cluster.address.rsplit(":", 1)
     assert get(host, port, {"x": 1, "y": (add, "x", 2)}, "y") == 3

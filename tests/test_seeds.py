@@ -9,7 +9,7 @@ import pytest
 from conftest import run_script
 from test_datasets import session_auth
 
-from rayexec.commands import compat_dir
+from rayexec.deploy.shim import compat_dir
 
 SHIM = {"PYTHONPATH": compat_dir()}
 

@@ -4,4 +4,4 @@ Today's dask refuses ``compute(get=...)``; write
 ``x.compute(scheduler=functools.partial(get, ip, port))``.
 """
 
-from rayexec.legacy_dask import get  # noqa: F401
+from rayexec.legacy.dask import get  # noqa: F401

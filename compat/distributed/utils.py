@@ -17,6 +17,6 @@ from dask.utils import (  # noqa: F401
     tmpfile,
     typename,
 )
-from ray.util import get_node_ip_address as get_ip  # noqa: F401
 
 from rayexec import CancelledError, TimeoutError, sync  # noqa: F401
+from rayexec.utils import get_ip  # noqa: F401

@@ -43,7 +43,7 @@ report = {
         "worker.get_worker": distributed.worker.get_worker is rayexec.get_worker,
         "progressbar.progress": distributed.diagnostics.progressbar.progress is rayexec.progress,
         "utils.TimeoutError": distributed.utils.TimeoutError is rayexec.TimeoutError,
-        "dask.get": distributed.dask.get.__module__ == "rayexec.legacy_dask",
+        "dask.get": distributed.dask.get.__module__ == "rayexec.legacy.dask",
         "Pool": distributed.Pool is rayexec.Pool,
         "LocalCluster": distributed.LocalCluster is rayexec.LocalCluster,
     },

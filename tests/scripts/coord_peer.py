@@ -6,10 +6,10 @@ Run as: python coord_peer.py <address> <name>
 import sys
 
 from rayexec import Client
-from rayexec.events import Event
-from rayexec.locks import Lock
-from rayexec.queues import Queue
-from rayexec.variables import Variable
+from rayexec.coordination.events import Event
+from rayexec.coordination.locks import Lock
+from rayexec.coordination.queues import Queue
+from rayexec.coordination.variables import Variable
 
 address, name = sys.argv[1], sys.argv[2]
 with Client(address) as client:

@@ -12,7 +12,7 @@ import numpy as np
 import ray
 
 import rayexec
-from rayexec import placement
+from rayexec.workers import placement
 
 
 def where(*_):
@@ -44,7 +44,7 @@ def main(address):
         found["locality"] = client.submit(where, data).result() == ssd
         ref = placement.put_on(big(2.0), [plain])
         ray.wait([ref], fetch_local=False)
-        found["put_on"] = rayexec.workers.locations([ref]) == [[plain]]
+        found["put_on"] = rayexec.workers.nodes.locations([ref]) == [[plain]]
         try:
             client.submit(where, resources={"CPU": 3})
             found["too_big"] = "accepted"

@@ -12,7 +12,7 @@ import ray
 from ray.cluster_utils import Cluster
 
 import rayexec
-from rayexec import placement
+from rayexec.workers import placement
 
 
 def where(*_):

@@ -133,7 +133,7 @@ def run(ctx, size):
 
 
 def main():
-    from rayexec.local_cluster import free_port
+    from rayexec.deploy.local_cluster import free_port
 
     mode = sys.argv[1]
     size = 2000

@@ -12,7 +12,7 @@ import time
 import traceback
 
 from rayexec import Client
-from rayexec.jobqueue import SLURMCluster
+from rayexec.deploy.jobqueue import SLURMCluster
 
 
 def node_of_task(x):

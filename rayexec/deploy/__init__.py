@@ -1,0 +1,1 @@
+"""Where the cluster comes from: connecting to Ray, local clusters, HPC job queues, the commands."""

@@ -1,0 +1,1 @@
+"""Watching the work: progress bars, versions, and the diagnostics distributed users know."""

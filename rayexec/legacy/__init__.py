@@ -1,0 +1,1 @@
+"""distributed's earliest API: ``Pool``/``RemoteData`` and ``distributed.dask.get``."""
