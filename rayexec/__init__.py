@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 
 from . import defaults as _defaults
+from . import moved as _moved
 from .unsupported import PLACEHOLDERS as _PLACEHOLDERS
 
 __version__ = "0.1.0"
@@ -89,6 +90,10 @@ def _new_client(*args, **kwargs):
 
 # get_client() inside a task makes a client; the core below the Client asks this face for it
 _defaults.set_client_factory(_new_client)
+
+
+# the first release's module paths (rayexec.jobqueue, ...) keep working
+_moved.install()
 
 
 def __dir__():
