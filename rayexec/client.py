@@ -33,6 +33,7 @@ from .deploy import connect
 from .diagnostics.methods import DiagnosticsMethods
 from .errors import FutureCancelledError
 from .execution import RemoteFunctions, Slot
+from .functions import futures_of
 from .future import Future
 from .graph.methods import DaskMethods
 from .keys import data_key, map_keys, submit_key
@@ -213,8 +214,6 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         >>> client.futures_of([1, {"x": future}])  # doctest: +SKIP
         [<Future: finished, type: int, key: ...>]
         """
-        from .functions import futures_of
-
         return futures_of(futures)
 
     def _check_open(self) -> None:
@@ -524,7 +523,7 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         cancelled task should not hold a CPU), and Ray starts a fresh one.
         Elements of a batched ``map`` share one task: it runs on for its siblings.
         """
-        states = {id(f._state): f._state for f in collect(futures, Future)}
+        states = {id(f._state): f._state for f in futures_of(futures)}
         self._cancel_states(list(states.values()))
 
     @staticmethod
@@ -558,7 +557,7 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
 
     def fire_and_forget(self, futures) -> None:
         """Keep computing ``futures`` even when no handle on them is left."""
-        for future in collect(futures, Future):
+        for future in futures_of(futures):
             state = future._state
             if state.status == PENDING:
                 with self._lock:

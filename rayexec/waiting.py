@@ -10,13 +10,13 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from .asynchronous import in_thread, wants_async
 from .errors import TimeoutError
+from .functions import futures_of
 from .future import Future
-from .nesting import collect
 from .state import ERROR
 
 ALL_COMPLETED = "ALL_COMPLETED"
@@ -30,15 +30,17 @@ class DoneAndNotDoneFutures(NamedTuple):
 
 
 def _as_future_list(fs) -> list[Future]:
-    if isinstance(fs, Future):
-        return [fs]
-    futures = collect(list(fs) if not isinstance(fs, (list, tuple, set, dict)) else fs, Future)
-    return list(dict.fromkeys(futures))
+    # A generator of futures is walked once; containers and collections are
+    # searched by futures_of, however deep the futures sit.
+    return futures_of(list(fs) if isinstance(fs, Iterator) else fs)
 
 
 def wait(fs, timeout: float | None = None, return_when: str = ALL_COMPLETED
          ) -> DoneAndNotDoneFutures:
     """Block until the futures are done: ``(done, not_done)`` sets.
+
+    ``fs`` is a future, a dask collection backed by futures (``client.persist``
+    gives one), or a container of them, nested as deep as needed.
 
     ``return_when`` is ``ALL_COMPLETED``, ``FIRST_COMPLETED`` or
     ``FIRST_EXCEPTION``.  Failed futures count as done; nothing is raised for

@@ -14,6 +14,7 @@ import time
 from .. import data
 from ..asynchronous import async_capable
 from ..errors import user_exception
+from ..functions import futures_of
 from ..state import FINISHED
 from . import nodes, placement, replication
 from .context import get_worker
@@ -171,15 +172,10 @@ class WorkerMethods:
         return totals
 
     def _states_for_who_has(self, futures) -> list:
-        from ..future import Future
-        from ..nesting import collect
-
         if futures is None:
             with self._lock:
                 return list(self._states.values())
-        found = collect(futures, Future)
-        if isinstance(futures, Future):
-            found = [futures]
+        found = futures_of(futures)
         return list({id(f._state): f._state for f in found}.values())
 
     # -- running functions on workers ---------------------------------------------------
