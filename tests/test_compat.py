@@ -95,6 +95,23 @@ def test_rayexec_run_script_and_module(tmp_path):
     assert out.returncode != 0
 
 
+def test_rayexec_run_module_gets_its_options_as_python_m_gives_them(tmp_path):
+    (tmp_path / "argv_report.py").write_text(
+        "import json, sys, distributed\n"
+        "print(json.dumps({'argv': sys.argv[1:], 'file': distributed.__file__}))\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-m", "rayexec", "run", "-m", "argv_report", "-q",
+                          "--flag", "x", "-m", "y"], capture_output=True, text=True,
+                         timeout=120, env=env)
+    assert out.returncode == 0, out.stderr[-2000:]
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["argv"] == ["-q", "--flag", "x", "-m", "y"]
+    assert report["file"].startswith(compat_dir())
+    out = subprocess.run([sys.executable, "-m", "rayexec", "run", "-m"], capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode != 0 and "give a script or a module" in out.stderr
+
+
 def test_activate_in_process():
     assert_shim(run_check("activate"))
     script = ("import distributed, rayexec\n"

@@ -134,20 +134,24 @@ def worker_main(args) -> int:
 
 # -- run -------------------------------------------------------------------------------------
 def add_run_arguments(parser) -> None:
-    parser.add_argument("-m", dest="module", default=None,
-                        help="run a module as a script, as python -m does")
+    # Everything after -m MODULE (or after the script) is the program's own, as
+    # with python: ``rayexec run -m pytest -q`` gives pytest its -q.
+    parser.add_argument("-m", dest="module", nargs=argparse.REMAINDER, default=None,
+                        help="MODULE [ARGS]: run a module as a script, as python -m does")
     parser.add_argument("target", nargs=argparse.REMAINDER,
-                        help="script.py and its arguments (or the module's arguments)")
+                        help="script.py and its arguments")
 
 
 def run_main(args) -> int:
-    if args.module is None and not args.target:
-        raise SystemExit("rayexec run: give a script to run: rayexec run script.py [args]")
+    program = (["-m", *args.module] if args.module else args.target)
+    if not program or program == ["-m"]:
+        raise SystemExit("rayexec run: give a script or a module to run: "
+                         "rayexec run script.py [args] or rayexec run -m module [args]")
     env = dict(os.environ)
     prepend_pythonpath(env, compat_dir())
-    argv = [sys.executable, *(["-m", args.module] if args.module else []), *args.target]
     sys.stdout.flush()
-    os.execve(sys.executable, argv, env)  # the script becomes this process: signals, exit code
+    # the program becomes this process: signals, exit code
+    os.execve(sys.executable, [sys.executable, *program], env)
 
 
 # -- shim on / off ---------------------------------------------------------------------------
