@@ -76,13 +76,24 @@ def shim_on(site_dir: str | None = None) -> Path:
 
     Writes a ``.pth`` file into ``site_dir`` (default: this environment's
     site-packages) that puts the shim first on the path -- ahead of a real
-    distributed -- unless ``RAYEXEC_SHIM=0`` is set.
+    distributed -- unless ``RAYEXEC_SHIM=0`` is set.  The ``dask`` command
+    (``dask scheduler``, ``dask worker``: the real distributed's own commands)
+    keeps the real package; rayexec's are ``rayexec scheduler``/``rayexec worker``.
     """
     path = pth_file(site_dir)
-    line = (f"import os, sys; os.environ.get({SHIM_ENV!r}, '1') == '0' or "
-            f"sys.path.insert(0, {compat_dir()!r})\n")
-    path.write_text(line)
+    path.write_text(_PTH_LINE.format(env=SHIM_ENV, shim=compat_dir()))
     return path
+
+
+# One line, run by Python at start-up (``site`` executes .pth lines starting with
+# ``import``).  sys.argv is already set then: ``.../bin/dask ...`` or
+# ``python -m dask ...`` run dask's command line, whose "dask_cli" entry points
+# import the real distributed.cli; the shim would hide them.
+_PTH_LINE = (
+    "import os, sys; os.environ.get({env!r}, '1') == '0' "
+    "or os.path.basename(sys.argv[0]).partition('.')[0] == 'dask' "
+    "or sys.orig_argv[1:3] == ['-m', 'dask'] "
+    "or sys.path.insert(0, {shim!r})\n")
 
 
 def shim_off(site_dir: str | None = None) -> bool:
