@@ -127,11 +127,24 @@ def _placeholder_function(name: str, text: str | None = None):
     return placeholder
 
 
+def _plugin_base(name: str) -> type:
+    # As in distributed, a plugin is an ordinary object until it is registered: a
+    # module may create one at import time.  Registering it (Client.register_plugin)
+    # is what raises.
+    return type(name, (), {"__doc__": message(name) + " Creating a plugin works; registering "
+                                                      "one raises.", "__module__": __name__})
+
+
 _MODULES = {"widgets"}  # placeholders for modules: their attributes raise
+PLUGIN_BASES = {"SchedulerPlugin", "WorkerPlugin", "NannyPlugin"}
 
 for _name in PLACEHOLDERS:
-    globals()[_name] = (_placeholder_class(_name) if _name[0].isupper() or _name in _MODULES
-                        else _placeholder_function(_name))
+    if _name in PLUGIN_BASES:
+        globals()[_name] = _plugin_base(_name)
+    elif _name[0].isupper() or _name in _MODULES:
+        globals()[_name] = _placeholder_class(_name)
+    else:
+        globals()[_name] = _placeholder_function(_name)
 
 __all__ = sorted(PLACEHOLDERS)
 

@@ -28,6 +28,8 @@ import contextlib
 import functools
 import inspect
 import logging
+import os
+import tempfile
 import threading
 from dataclasses import dataclass, field
 from time import sleep, time
@@ -43,13 +45,19 @@ except ImportError:  # a test helper for test suites: pytest is theirs, not raye
 from . import defaults
 
 __all__ = [
-    "a", "async_poll_for", "b", "captured_logger", "clean", "cleanup", "client", "cluster",
+    "NO_AMM", "a", "async_poll_for", "asyncinc", "b", "block_on_event", "c", "captured_logger",
+    "clean", "cleanup", "client", "client_no_amm", "client_secondary", "cluster",
     "cluster_fixture", "dec", "div", "double", "gen_cluster", "gen_test", "inc", "loop",
-    "loop_in_thread", "mul", "poll_for", "running_loop", "randominc", "s", "slowadd", "slowdec",
-    "slowdouble", "slowidentity", "slowinc", "slowsum", "throws", "wait_for",
+    "loop_in_thread", "map_varying", "mul", "nodebug", "poll_for", "running_loop", "randominc",
+    "s", "slowadd", "slowdec", "slowdouble", "slowidentity", "slowinc", "slowsum", "throws",
+    "varying", "wait_for",
 ]
 
 logger = logging.getLogger(__name__)
+
+# The configuration distributed's tests pass to keep its active memory manager from
+# moving data behind their back; Ray has no such manager, so it changes nothing here.
+NO_AMM = {"distributed.scheduler.active-memory-manager.start": False}
 
 _TEST_TIMEOUT = 30  # seconds a gen_cluster / gen_test test may run, as in distributed
 _DEFAULT_NTHREADS = [("127.0.0.1", 1), ("127.0.0.1", 2)]
@@ -117,6 +125,91 @@ def randominc(x, scale=1):
 
     sleep(random() * scale)
     return x + 1
+
+
+async def asyncinc(x, delay=0.02):
+    await asyncio.sleep(delay)
+    return x + 1
+
+
+def block_on_event(event) -> None:
+    """Wait for ``event`` (a :class:`~rayexec.Event`): a task that runs until told."""
+    event.wait()
+
+
+def nodebug(func):
+    """A test that must not run with asyncio's debug mode (it is timing sensitive)."""
+
+    @functools.wraps(func)
+    def without_debug(*args, **kwargs):
+        saved = os.environ.pop("PYTHONASYNCIODEBUG", None)
+        try:
+            return func(*args, **kwargs)
+        finally:
+            if saved is not None:
+                os.environ["PYTHONASYNCIODEBUG"] = saved
+
+    return without_debug
+
+
+_varying_files: list[str] = []
+
+
+def varying(items):
+    """A function returning the next of ``items`` at each call (raising it if it is
+    an exception, and ``IndexError`` past the end), in whichever process it runs:
+    a retried task sees the next item.
+
+    The position is kept in a file, so the workers must share this machine's disk.
+
+    >>> f = varying([1, ValueError("two")])
+    >>> f()
+    1
+    >>> f()
+    Traceback (most recent call last):
+      ...
+    ValueError: two
+    """
+    fd, path = tempfile.mkstemp(prefix="rayexec-varying-")
+    os.close(fd)
+    if not _varying_files:
+        atexit.register(_remove_varying_files)
+    _varying_files.append(path)
+    items = list(items)
+
+    def next_item():
+        import fcntl
+
+        with open(path, "r+") as position:
+            fcntl.flock(position, fcntl.LOCK_EX)  # tasks running at once take turns
+            taken = int(position.read() or 0)
+            if taken == len(items):
+                raise IndexError(f"varying: all {len(items)} items were taken")
+            position.seek(0)
+            position.truncate()
+            position.write(str(taken + 1))
+        item = items[taken]
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    return next_item
+
+
+def _remove_varying_files() -> None:
+    for path in _varying_files:
+        with contextlib.suppress(OSError):
+            os.remove(path)
+
+
+def map_varying(itemslists):
+    """``varying`` for ``map``: ``(func, args)`` so that ``client.map(func, args)``
+    calls one :func:`varying` function per list."""
+    return _call, [varying(items) for items in itemslists]
+
+
+def _call(func, *args, **kwargs):
+    return func(*args, **kwargs)
 
 
 # -- the scheduler and workers a test sees -----------------------------------------
@@ -384,12 +477,25 @@ def gen_cluster(nthreads=None, scheduler="127.0.0.1", timeout: float = _TEST_TIM
 
         # pytest must not see the cluster's parameters as fixtures to inject.
         signature = inspect.signature(func)
-        taken = (1 if client else 0) + 1 + len(counts)
-        params = list(signature.parameters.values())
-        test_func.__signature__ = signature.replace(parameters=params[taken:])
+        test_func.__signature__ = signature.replace(parameters=_fixture_parameters(
+            signature, (1 if client else 0) + 1 + len(counts)))
         return test_func
 
     return decorate
+
+
+def _fixture_parameters(signature: inspect.Signature, taken: int) -> list:
+    """The parameters after the ``taken`` the cluster fills: ``(c, s, a, b, x)`` or
+    ``(c, s, *workers, x)`` leave ``x``."""
+    kept = []
+    for param in signature.parameters.values():
+        if param.kind is param.VAR_POSITIONAL:
+            taken = 0
+        elif taken and param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
+            taken -= 1
+        else:
+            kept.append(param)
+    return kept
 
 
 async def _run_with_cluster(func, s, workers, client, client_kwargs, timeout, args, kwargs):
@@ -488,6 +594,25 @@ def client(loop, cluster_fixture):
 
     with Client(cluster_fixture[0]["address"], loop=loop) as c:
         yield c
+
+
+# distributed's tests name the client fixture `c` as often as `client`.
+c = client
+
+
+@pytest.fixture
+def client_no_amm(client):
+    """The ``client`` fixture; Ray has no active memory manager to turn off."""
+    return client
+
+
+@pytest.fixture
+def client_secondary(loop, cluster_fixture):
+    """A second synchronous Client on :func:`cluster_fixture`."""
+    from .client import Client
+
+    with Client(cluster_fixture[0]["address"], loop=loop) as second:
+        yield second
 
 
 @contextlib.contextmanager

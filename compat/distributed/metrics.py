@@ -1,0 +1,3 @@
+"""``distributed.metrics``: the clocks distributed's code and tests read."""
+
+from time import monotonic, time  # noqa: F401

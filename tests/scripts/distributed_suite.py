@@ -1,0 +1,253 @@
+"""distributed's own synchronous public-API tests, run on rayexec through the shim.
+
+Needs a checkout of the dask/distributed repository (at the tag of the installed
+``distributed``, or the nearest one: the PyPI sdist carries no tests).  Nothing is
+downloaded and no upstream test is copied here: the tests run in place.
+
+    python tests/scripts/distributed_suite.py /path/to/distributed-checkout [pytest args]
+
+prints each failure, then ``passed N, failed M, excluded K`` with the reason of
+every exclusion.  ``tests/test_distributed_suite.py`` runs it under pytest when
+``DISTRIBUTED_SOURCE`` names a checkout.
+
+In scope are the synchronous tests (the ``client``/``loop`` fixtures,
+``cluster()``) of the files in :data:`FILES`; coroutine tests (``gen_cluster``,
+``gen_test``) are left out, because most read the scheduler and workers they get.
+
+This file is also the pytest plugin of that run (``-p distributed_suite``):
+
+- upstream modules import many of distributed's internals at the top
+  (``Scheduler``, ``distributed.metrics``, ``distributed.comm`` ...).  So that a
+  module imports at all, a name the shim lacks stands in as a :class:`Missing`
+  that fails the test which uses it, naming what it touched;
+- tests that read scheduler or worker internals are excluded, each with its
+  reason (:data:`EXCLUDED`), and reported as such.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.abc
+import importlib.machinery
+import inspect
+import os
+import pkgutil
+import re
+import subprocess
+import sys
+import tempfile
+import types
+import xml.etree.ElementTree as ElementTree
+
+FILES = [
+    "distributed/tests/test_client.py",
+    "distributed/tests/test_as_completed.py",
+    "distributed/tests/test_client_executor.py",
+    "distributed/tests/test_actor.py",
+    "distributed/tests/test_variable.py",
+    "distributed/tests/test_queues.py",
+    "distributed/tests/test_locks.py",
+    "distributed/tests/test_events.py",
+    "distributed/tests/test_semaphore.py",
+    "distributed/tests/test_publish.py",
+    "distributed/tests/test_worker_client.py",
+    "distributed/diagnostics/tests/test_progressbar.py",
+]
+
+# "file::test" -> why it is not a public-API test.  Only tests that read the
+# scheduler's or the workers' internals belong here.
+EXCLUDED: dict[str, str] = {}
+
+COMPAT = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "compat")
+
+
+# -- the plugin: standing in for distributed's internals ---------------------------
+
+
+class MissingName(Exception):
+    """A test used a part of distributed that the shim does not serve."""
+
+
+class Missing:
+    """A name of distributed the shim lacks: any use fails the test that made it.
+
+    Used as a base class it gives a plain class (so a module defining a
+    ``WorkerPlugin`` subclass still imports); applied as a decorator while the
+    module loads it gives a test that fails when run.
+    """
+
+    def __init__(self, name: str):
+        object.__setattr__(self, "_name", name)
+
+    def _fail(self, *args, **kwargs):
+        raise MissingName(f"{self._name} is not served by rayexec's distributed")
+
+    def __call__(self, *args, **kwargs):
+        if len(args) == 1 and not kwargs and inspect.isfunction(args[0]):
+            @functools.wraps(args[0])
+            def uses_missing(*a, **k):
+                self._fail()
+
+            return uses_missing
+        self._fail()
+
+    def __getattr__(self, attr):
+        if attr.startswith("_"):  # what pytest and Python probe objects for
+            raise AttributeError(attr)
+        self._fail()
+
+    def __mro_entries__(self, bases):
+        return (object,)
+
+    # Truth too: `skipif(not FLAG)` must not quietly skip a test.
+    __iter__ = __enter__ = __aenter__ = __getitem__ = __setattr__ = __bool__ = _fail
+
+    def __repr__(self):
+        return f"<missing {self._name}>"
+
+
+# pytest collects the checkout's ``distributed`` package (which imports as the shim)
+# and asks it for its setup functions.
+_PROBED = ("__", "pytest_", "setup_", "setUp", "teardown_", "tearDown")
+
+
+def _missing_getattr(module: types.ModuleType) -> None:
+    original = module.__dict__.get("__getattr__")
+
+    def __getattr__(name, _original=original, _module=module.__name__):
+        if _original is not None:
+            try:
+                return _original(name)
+            except AttributeError:
+                pass
+        if name.startswith(_PROBED):  # what Python and pytest look modules up for
+            raise AttributeError(name)
+        return Missing(f"{_module}.{name}")
+
+    module.__getattr__ = __getattr__
+
+
+class _MissingModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Last on ``sys.meta_path``: a ``distributed.*`` module the shim lacks
+    imports as a module of :class:`Missing` names."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname.startswith("distributed."):
+            return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
+        return None
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        module.__path__ = []
+        _missing_getattr(module)
+
+
+def _install() -> None:
+    import distributed
+
+    if not distributed.__file__.startswith(COMPAT):
+        raise RuntimeError(f"distributed is not the shim here: {distributed.__file__}")
+    _missing_getattr(distributed)
+    for info in pkgutil.walk_packages(distributed.__path__, "distributed."):
+        _missing_getattr(importlib.import_module(info.name))
+    sys.meta_path.append(_MissingModules())
+
+
+if os.environ.get("DISTRIBUTED_SUITE_PLUGIN"):
+    _install()
+    from distributed.utils_test import *  # noqa: F401,F403  (the fixtures)
+
+
+def _upstream_name(item) -> str:
+    return f"{os.path.basename(str(item.path))}::{item.name}"
+
+
+def _is_coroutine_test(item) -> bool:
+    function = getattr(item, "function", None)
+    return inspect.iscoroutinefunction(getattr(function, "__wrapped__", function))
+
+
+def pytest_collection_modifyitems(config, items):
+    import pytest
+
+    kept, coroutine = [], []
+    for item in items:
+        (coroutine if _is_coroutine_test(item) else kept).append(item)
+        reason = EXCLUDED.get(_upstream_name(item).split("[")[0])
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=f"excluded: {reason}"))
+    config.hook.pytest_deselected(items=coroutine)
+    items[:] = kept
+
+
+# -- the command ------------------------------------------------------------------
+
+
+def run(source: str, pytest_args=(), timeout: float = 3600) -> dict:
+    """Run the suite on the checkout ``source``; outcomes per test.
+
+    ``{"passed": [...], "failed": [(test, message)], "excluded": [(test, reason)],
+    "skipped": [(test, reason)]}``.
+    """
+    files = [os.path.join(source, f) for f in FILES]
+    missing = [f for f in files if not os.path.exists(f)]
+    if missing:
+        raise FileNotFoundError(f"not a distributed checkout: {missing[0]} is missing")
+    with tempfile.TemporaryDirectory(prefix="distributed-suite-") as tmp:
+        report = os.path.join(tmp, "report.xml")
+        with open(os.path.join(tmp, "pytest.ini"), "w") as ini:
+            ini.write("[pytest]\n")
+        # Functions defined in the test modules travel by reference: the workers
+        # (children of the test process's Ray) import them from the test folders.
+        folders = sorted({os.path.dirname(f) for f in files})
+        env = {**os.environ, "DISTRIBUTED_SUITE_PLUGIN": "1", "PYTHONPATH": os.pathsep.join(
+            [COMPAT, os.path.dirname(os.path.abspath(__file__)), *folders])}
+        subprocess.run(
+            [sys.executable, "-m", "pytest", *files, "-p", "distributed_suite",
+             "-p", "no:cacheprovider", "--noconftest", "-c", os.path.join(tmp, "pytest.ini"),
+             "--rootdir", tmp, "-o", "timeout=120", "-o", "timeout_method=thread",
+             "-W", "ignore", f"--junitxml={report}", "-o", "junit_family=xunit1", "-q", *pytest_args],
+            cwd=tmp, env=env, timeout=timeout)
+        return _outcomes(report)
+
+
+def _outcomes(report: str) -> dict:
+    outcomes = {"passed": [], "failed": [], "excluded": [], "skipped": []}
+    for case in ElementTree.parse(report).iter("testcase"):
+        name = f"{os.path.basename(case.get('file') or '')}::{case.get('name')}"
+        problem = case.find("failure")
+        if problem is None:
+            problem = case.find("error")
+        skipped = case.find("skipped")
+        if problem is not None:
+            outcomes["failed"].append((name, (problem.get("message") or "")[:300]))
+        elif skipped is not None:
+            reason = skipped.get("message") or ""
+            kind = "excluded" if "excluded: " in reason else "skipped"
+            outcomes[kind].append((name, re.sub(r"^.*?excluded: ", "", reason)))
+        else:
+            outcomes["passed"].append(name)
+    return outcomes
+
+
+def main(argv: list[str]) -> int:
+    if not argv:
+        print(__doc__)
+        return 2
+    outcomes = run(argv[0], argv[1:])
+    for kind in ("excluded", "skipped", "failed"):
+        for name, why in outcomes[kind]:
+            print(f"{kind.upper():9} {name}: {why}")
+    counts = {kind: len(found) for kind, found in outcomes.items()}
+    ran = counts["passed"] + counts["failed"]
+    print(f"passed {counts['passed']}, failed {counts['failed']}, excluded "
+          f"{counts['excluded']}, skipped by upstream marks {counts['skipped']}"
+          + (f": {100 * counts['passed'] / ran:.1f}% of those run pass" if ran else ""))
+    return 0 if counts["failed"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
