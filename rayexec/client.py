@@ -469,7 +469,7 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
                 else:
                     local = keep_local(value)
                     ref = data.put(value) if local is None else None
-                state = TaskState(key, ref, FINISHED, type(value).__name__, local=local)
+                state = TaskState(key, ref, FINISHED, type(value), local=local)
                 self._states[key] = state
         return Future(key, self, state)
 

@@ -1,8 +1,8 @@
 """What runs inside a Ray task: calling the user's function on resolved arguments.
 
 Every rayexec task returns two objects: the value, which stays in the object
-store until someone gathers it, and a *receipt* -- the value's type name, a few
-bytes -- that the client watches to learn that the task finished without
+store until someone gathers it, and a *receipt* -- the value's type (see
+``rayexec.value_types``), a few bytes -- that the client watches to learn that the task finished without
 fetching the value (remote data stays remote).
 
 Arguments: futures passed at the top level are handed to Ray as ObjectRefs and
@@ -21,6 +21,7 @@ import cloudpickle
 
 from .errors import RemoteFailure, record_traceback
 from .nesting import replace
+from .value_types import describe
 
 
 class Slot:
@@ -68,13 +69,13 @@ def run_call(func: Callable, layout: int | None, args: tuple, kwargs: dict) -> t
     except BaseException as exc:
         record_traceback(exc)
         raise
-    return value, type(value).__name__
+    return value, describe(value)
 
 
 def run_batch(func: Callable, kwargs: dict, elements: list[tuple], retries: int) -> tuple:
     """Run ``func`` on each element; one value per element, then one receipt for all.
 
-    The receipt lists, per element, its value's type name or its
+    The receipt lists, per element, its value's type or its
     :class:`RemoteFailure`.  An element's exception does not stop its siblings.
     """
     values: list = []
@@ -91,7 +92,7 @@ def run_batch(func: Callable, kwargs: dict, elements: list[tuple], retries: int)
                 receipt.append(failure)
             else:
                 values.append(value)
-                receipt.append(type(value).__name__)
+                receipt.append(describe(value))
             break
     return (*values, receipt)
 

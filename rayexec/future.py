@@ -11,7 +11,7 @@ import asyncio
 import threading
 from typing import TYPE_CHECKING, Any
 
-from . import data
+from . import data, value_types
 from .errors import FutureCancelledError, TimeoutError, remote_traceback, with_remote_traceback
 from .state import CANCELLED, ERROR, FINISHED, LOST, PENDING, TaskState
 
@@ -55,9 +55,13 @@ class Future:
         return self._state.status
 
     @property
-    def type(self) -> str | None:
-        """The type name of the result, once finished."""
-        return self._state.type_name
+    def type(self) -> type | None:
+        """The type of the result once finished (the value stays on the cluster).
+
+        >>> client.submit(sum, [1, 2]).type  # doctest: +SKIP
+        <class 'int'>
+        """
+        return value_types.resolve(self._state.value_type)
 
     def done(self) -> bool:
         """Whether the computation has ended (finished, failed, cancelled or lost)."""
@@ -183,24 +187,25 @@ class Future:
 
     def __repr__(self) -> str:
         state = self._state
-        if state.status == FINISHED and state.type_name:
-            return f"<Future: {state.status}, type: {state.type_name}, key: {state.key}>"
+        if state.status == FINISHED and state.value_type:
+            return (f"<Future: {state.status}, type: {value_types.label(state.value_type)}, "
+                    f"key: {state.key}>")
         return f"<Future: {state.status}, key: {state.key}>"
 
 
 def future_parts(future: Future) -> tuple:
     """What a Future is made of, to rebuild it in another process: see :func:`future_from_parts`.
 
-    ``(key, ref, status, type_name, exception)``; the ref travels with Ray's
+    ``(key, ref, status, value_type, exception)``; the ref travels with Ray's
     reference counting when pickled by Ray (task arguments, actor calls).
     """
     state = future._state
     status = state.status if state.has_data() else CANCELLED
     ref = data.object_ref(state) if status in (PENDING, FINISHED) else None
-    return (state.key, ref, status, state.type_name, state.exception)
+    return (state.key, ref, status, state.value_type, state.exception)
 
 
-def future_from_parts(key, ref, status, type_name, exception, client=None) -> Future:
+def future_from_parts(key, ref, status, value_type, exception, client=None) -> Future:
     """A Future on ``client`` (default: this process's client) from :func:`future_parts`.
 
     A client already holding ``key`` with the same data shares its state.
@@ -213,7 +218,7 @@ def future_from_parts(key, ref, status, type_name, exception, client=None) -> Fu
         state = client._states.get(key)
         if state is None or not state.has_data() or (
                 ref is not None and state.ref is not None and state.ref != ref):
-            state = TaskState(key, ref, status, type_name)
+            state = TaskState(key, ref, status, value_type)
             state.exception = exception
             if status == PENDING:
                 # the receipt stayed with the submitting client: the value says when

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .errors import FutureLostError, RemoteFailure, user_exception
+from .value_types import describe
 
 logger = logging.getLogger(__name__)
 
@@ -35,18 +36,18 @@ _lock = threading.Lock()
 class TaskState:
     """Where a key's result lives and what became of it."""
 
-    __slots__ = ("key", "ref", "local", "status", "exception", "type_name", "batched",
+    __slots__ = ("key", "ref", "local", "status", "exception", "value_type", "batched",
                  "_callbacks", "__weakref__")
 
     def __init__(self, key: str, ref: Any = None, status: str = PENDING,
-                 type_name: str | None = None, batched: bool = False, local=None):
+                 value_type=None, batched: bool = False, local=None):
         self.key = key
         self.batched = batched  # one of several results of a single Ray task
         self.ref = ref  # the ObjectRef of the value; dropped when the data is released
         self.local = local  # a small scattered value kept on the client (a LocalValue)
         self.status = status
         self.exception: BaseException | None = None
-        self.type_name = type_name
+        self.value_type = value_type  # the result's type, as rayexec.value_types describes it
         self._callbacks: list | None = None
 
     def has_data(self) -> bool:
@@ -76,8 +77,8 @@ class TaskState:
             if self._callbacks and fn in self._callbacks:
                 self._callbacks.remove(fn)
 
-    def finish(self, type_name: str | None) -> None:
-        self._settle(FINISHED, type_name=type_name)
+    def finish(self, value_type) -> None:
+        self._settle(FINISHED, value_type=value_type)
 
     def fail(self, error: BaseException) -> None:
         """The task failed -- or, for a state that had finished, its data is gone."""
@@ -96,14 +97,14 @@ class TaskState:
         self.ref = None
         self.local = None
 
-    def _settle(self, status, exception=None, type_name=None, any_state=False):
+    def _settle(self, status, exception=None, value_type=None, any_state=False):
         with _lock:
             if self.status == CANCELLED or (self.status != PENDING and not any_state):
                 return
             self.status = status
             self.exception = exception
-            if type_name is not None:
-                self.type_name = type_name
+            if value_type is not None:
+                self.value_type = value_type
             callbacks, self._callbacks = self._callbacks, None
         for fn in callbacks or ():
             _run_callback(fn, self)
@@ -150,7 +151,7 @@ def watch_value(state: TaskState, value_ref) -> None:
         if isinstance(value, BaseException) or type(value) is RemoteFailure:
             state.fail(value)
         else:
-            state.finish(type(value).__name__)
+            state.finish(describe(value))
 
     _on_completed(value_ref, on_value)
 

@@ -130,6 +130,40 @@ def test_await(client):
     assert asyncio.run(main()) == 2
 
 
+class Point:
+    def __init__(self, x):
+        self.x = x
+
+
+def make_local_class_instance():
+    class Local:
+        pass
+
+    return Local()
+
+
+def test_type_is_the_type_object_without_fetching_the_value(client):
+    import numpy as np
+
+    futures = {
+        int: client.submit(inc, 1),
+        Point: client.submit(Point, 1),
+        np.ndarray: client.submit(np.arange, 3),
+        dict: client.scatter([{"a": 1}])[0],
+    }
+    wait(list(futures.values()))
+    for kind, future in futures.items():
+        assert future.type is kind, (future, future.type)
+    batch = client.map(Point, range(20), batch_size=5)
+    wait(batch)
+    assert {f.type for f in batch} == {Point}
+    assert repr(futures[np.ndarray]).startswith("<Future: finished, type: numpy.ndarray,")
+    local = client.submit(make_local_class_instance)
+    wait(local)
+    assert local.type is None  # a class inside a function has no importable name
+    assert f"type: test_future.Local, key: {local.key}>" in repr(local)
+
+
 def test_repr(client):
     future = client.submit(inc, 1)
     future.result()

@@ -111,12 +111,12 @@ class DatasetMethods:
         return self.get_dataset(name)
 
     def _published_future(self, entry) -> Future:
-        key, (ref,), type_name, failure = entry
+        key, (ref,), value_type, failure = entry
         with self._lock:
             state = self._states.get(key)
             if state is None or state.status != FINISHED:
                 if failure is None:
-                    state = TaskState(key, ref, FINISHED, type_name)
+                    state = TaskState(key, ref, FINISHED, value_type)
                 else:
                     state = TaskState(key, ref)
                     state.fail(failure)

@@ -76,7 +76,7 @@ def loads(blob: bytes, entries: list, make_future: Callable[[Any], Any]) -> Any:
 class DatasetStore:
     """The actor's state: name -> (pickled dataset, its futures as store-owned entries).
 
-    An entry is ``(key, [ref], type_name, failure)``; the ref sits in a list so
+    An entry is ``(key, [ref], value_type, failure)``; the ref sits in a list so
     that Ray hands it over as a reference instead of resolving it.
     """
 
@@ -103,6 +103,7 @@ class DatasetStore:
         import ray
 
         from ..errors import RemoteFailure
+        from ..value_types import describe
 
         try:
             value = ray.get(ref)
@@ -110,7 +111,7 @@ class DatasetStore:
             return (key, [ref], None, RemoteFailure(error))
         if type(value) is RemoteFailure:
             return (key, [ref], None, value)
-        return (key, [ray.put(value)], type(value).__name__, None)
+        return (key, [ray.put(value)], describe(value), None)
 
     def get(self, names: list) -> list:
         with self._lock:

@@ -345,14 +345,14 @@ class Named:
 class _Carried:
     """A Future in a stored value: its key, status and where its data is (a ref index)."""
 
-    __slots__ = ("key", "index", "status", "type_name", "exception")
+    __slots__ = ("key", "index", "status", "value_type", "exception")
 
-    def __init__(self, key, index, status, type_name, exception):
+    def __init__(self, key, index, status, value_type, exception):
         self.key, self.index, self.status = key, index, status
-        self.type_name, self.exception = type_name, exception
+        self.value_type, self.exception = value_type, exception
 
     def __reduce__(self):
-        return (_Carried, (self.key, self.index, self.status, self.type_name, self.exception))
+        return (_Carried, (self.key, self.index, self.status, self.value_type, self.exception))
 
 
 def pack(value) -> tuple[bytes, list]:
@@ -360,10 +360,10 @@ def pack(value) -> tuple[bytes, list]:
     refs: list = []
 
     def carry(future: Future) -> _Carried:
-        key, ref, status, type_name, exception = future_parts(future)
+        key, ref, status, value_type, exception = future_parts(future)
         if ref is not None:
             refs.append(ref)
-        return _Carried(key, len(refs) - 1 if ref is not None else None, status, type_name,
+        return _Carried(key, len(refs) - 1 if ref is not None else None, status, value_type,
                         exception)
 
     value = replace(value, Future, carry)
@@ -386,7 +386,7 @@ def unpack(packed: tuple[bytes, list], client) -> Any:
 def rebuild_future(carried: _Carried, refs: list, client) -> Future:
     """A Future on ``client`` for a carried one: the same key, reading the same data."""
     ref = refs[carried.index] if carried.index is not None else None
-    return future_from_parts(carried.key, ref, carried.status, carried.type_name,
+    return future_from_parts(carried.key, ref, carried.status, carried.value_type,
                              carried.exception, client)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import RemoteFailure, record_traceback
+from ..value_types import describe
 from . import pickling
 
 
@@ -59,7 +60,7 @@ def run_part(blob: bytes, input_keys: list, n_bundles: int, output_keys: list,
                 del cache[dep]
     outputs = [cache[key] for key in output_keys]
     bundles = [{key: cache[key] for key in keys} for keys in send_keys]
-    receipt = [v if type(v) is RemoteFailure else type(v).__name__ for v in outputs]
+    receipt = [v if type(v) is RemoteFailure else describe(v) for v in outputs]
     return (*outputs, *bundles, receipt)
 
 
