@@ -35,7 +35,7 @@ from .execution import run_call
 from .future import Future
 from .keys import submit_key
 from .nesting import collect
-from .state import TaskState, watch
+from .state import TaskState, on_completed, watch
 
 # Ray actors take these of a task's options; retries do not apply (a restarted
 # actor would have lost its state).
@@ -239,6 +239,11 @@ class ActorFuture(BaseActorFuture):
 
         ready, _ = ray.wait([self._ref], timeout=0)
         return bool(ready)
+
+    def _on_done(self, fn) -> None:
+        """Call ``fn(self)`` on Ray's completion thread when the call ends (for
+        ``as_completed``): ``fn`` must be quick and must not block on Ray."""
+        on_completed(self._ref, lambda _value: fn(self))
 
     def result(self, timeout=None) -> Any:
         """The method's return value, waiting up to ``timeout`` (seconds or ``"1s"``)."""

@@ -14,6 +14,7 @@ import uuid
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from dask.utils import funcname
 
@@ -31,7 +32,7 @@ from .coordination.dataset_methods import DatasetMethods
 from .coordination.metadata_methods import MetadataMethods
 from .deploy import connect
 from .diagnostics.methods import DiagnosticsMethods
-from .errors import FutureCancelledError
+from .errors import FutureCancelledError, only_remote_frames
 from .execution import RemoteFunctions, Slot
 from .functions import futures_of
 from .future import Future
@@ -81,6 +82,7 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
                  extensions={}, direct_to_workers=None, connection_limit=512,  # noqa: B006
                  **kwargs):
         self.id = name or f"Client-{uuid.uuid4()}"
+        self.scheduler_file = scheduler_file
         # Client(cluster): the cluster object, which shutdown() closes too.
         self.cluster = address if _is_cluster(address) else None
         self.asynchronous = asynchronous
@@ -234,9 +236,35 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         import ray
 
         self._check_open()
+        if self.scheduler_file is not None:
+            raise ValueError(f"this client already has a scheduler file: {self.scheduler_file}")
+        self.scheduler_file = scheduler_file
         address = ray.get_runtime_context().gcs_address
         with open(scheduler_file, "w") as f:
             json.dump({"type": "Scheduler", "id": self.id, "address": address}, f, indent=2)
+
+    @property
+    def scheduler(self) -> SchedulerAddress:
+        """The scheduler (the Ray head) this client talks to; ``.address`` as in
+        :meth:`scheduler_info`.
+
+        >>> client.scheduler.address  # doctest: +SKIP
+        '127.0.0.1:6379'
+        """
+        self._check_open()
+        return SchedulerAddress(self._connection.address)
+
+    @property
+    def futures(self) -> dict[str, TaskState]:
+        """The keys this client holds data or work for, with their states
+        (``.status``, ``.exception``); a key goes once no Future on it is left.
+
+        >>> x = client.submit(inc, 1)  # doctest: +SKIP
+        >>> client.futures[x.key].status  # doctest: +SKIP
+        'pending'
+        """
+        with self._lock:
+            return {key: state for key, state in self._states.items() if state.has_data()}
 
     def address_matches(self, address: str) -> bool:
         return connect.normalize_address(address) == self._connection.address
@@ -488,8 +516,17 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
             raise ValueError(f"errors must be 'raise' or 'skip', got {errors!r}")
         if wants_async(self, asynchronous):
             return self._gather_when_done(futures, errors)
+        try:
+            return self._gather(futures, errors)
+        except Exception as exc:
+            if (short := only_remote_frames(exc)) is None:
+                raise
+            # the user's frames below this call, not rayexec's
+            raise short from short.__cause__
+
+    def _gather(self, futures, errors):
         if isinstance(futures, Future):
-            return futures.result()
+            return futures._result(None)
         found = collect(futures, Future)
         if not found:
             return futures
@@ -597,6 +634,13 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
 
 
 Executor = Client
+
+
+@dataclass(frozen=True)
+class SchedulerAddress:
+    """What :attr:`Client.scheduler` gives: the address of the cluster's head."""
+
+    address: str
 
 
 def _is_cluster(address) -> bool:

@@ -16,6 +16,7 @@ from .errors import (
     with_remote_traceback,
 )
 from .state import ERROR, LOST, PENDING, TaskState
+from .value_types import describe
 
 
 def put(value: Any):
@@ -114,4 +115,4 @@ def _settle(state: TaskState, value: Any) -> None:
         state.fail(value)
         raise with_remote_traceback(user_exception(value))
     if state.status == PENDING:
-        state.finish(type(value).__name__)
+        state.finish(describe(value))

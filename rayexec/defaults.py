@@ -77,13 +77,26 @@ def default_client(c: Client | None = None) -> Client:
         return c
     client = current_client()
     if client is None:
+        # Said in the words of the package the program imported: through the
+        # `distributed` shim, distributed's own message (`dscheduler` listens on 8786).
+        package, port = ("distributed", 8786) if _through_shim() else ("rayexec", 6379)
         raise ValueError(
             "No clients found\n"
             "Start a client and point it to the scheduler address\n"
-            "  from rayexec import Client\n"
-            "  client = Client('ip-addr-of-scheduler:6379')\n"
+            f"  from {package} import Client\n"
+            f"  client = Client('ip-addr-of-scheduler:{port}')\n"
         )
     return client
+
+
+def _through_shim() -> bool:
+    """Whether ``distributed`` is imported and is rayexec's shim (it re-exports
+    rayexec's names, resolved by rayexec's module ``__getattr__``)."""
+    import sys
+
+    shim, rayexec = sys.modules.get("distributed"), sys.modules.get("rayexec")
+    return (shim is not None and rayexec is not None
+            and getattr(shim, "__getattr__", None) is getattr(rayexec, "__getattr__", False))
 
 
 def get_client(address: str | None = None, timeout=None, resolve_address: bool = True) -> Client:

@@ -69,7 +69,9 @@ class RemoteFailure:
 
 
 def record_traceback(exc: BaseException, skip_frames: int = 1) -> BaseException:
-    """Attach ``exc``'s traceback as picklable data, leaving out rayexec's own frames.
+    """``exc`` ready to travel to the client: its traceback attached as picklable
+    data, leaving out rayexec's own frames, and an over-long message cut short
+    (then a new exception of the same type; see :func:`truncated`).
 
     Only the first recording counts: an exception re-raised by a dependent task
     keeps the frames of the task where it really happened.
@@ -79,11 +81,40 @@ def record_traceback(exc: BaseException, skip_frames: int = 1) -> BaseException:
         for _ in range(skip_frames):
             if tb is not None and tb.tb_next is not None:
                 tb = tb.tb_next
+        exc = truncated(exc)
         try:
             setattr(exc, _TRACEBACK_ATTR, Traceback(tb).as_dict() if tb else None)
         except (AttributeError, TypeError):  # exceptions with __slots__ cannot carry it
             pass
     return exc
+
+
+MAX_ERROR_LENGTH = 10_000  # distributed's default for distributed.admin.max-error-length
+
+
+def truncated(exc: BaseException) -> BaseException:
+    """``exc``, or -- if its message is longer than distributed's
+    ``distributed.admin.max-error-length`` -- an exception of the same type
+    holding ``("Long error message", <the message's start>)``, as distributed sends.
+
+    >>> str(truncated(ValueError("a" * 20_000)))[:30]
+    "('Long error message', 'aaaaaaa"
+    >>> truncated(KeyError("k")).args
+    ('k',)
+    """
+    import dask
+
+    limit = dask.config.get("distributed.admin.max-error-length", MAX_ERROR_LENGTH)
+    try:
+        text = str(exc)
+    except Exception:  # a broken __str__ is not ours to fix
+        return exc
+    if len(text) <= limit:
+        return exc
+    try:
+        return type(exc)("Long error message", text[:limit])
+    except Exception:  # its constructor takes other arguments
+        return Exception("Long error message", type(exc), text[:limit])
 
 
 def remote_traceback(exc: BaseException):
@@ -94,6 +125,22 @@ def remote_traceback(exc: BaseException):
     return Traceback.from_dict(data).as_traceback()
 
 
+def only_remote_frames(exc: BaseException) -> BaseException | None:
+    """``exc`` carrying only the frames recorded where it was raised, or None if
+    none were recorded.  A public method re-raises what it returns, so the user
+    sees their own frames below their call, not rayexec's:
+
+    >>> try:                                        # doctest: +SKIP
+    ...     return self._result(timeout)
+    ... except Exception as exc:
+    ...     if (short := only_remote_frames(exc)) is None:
+    ...         raise
+    ...     raise short from short.__cause__
+    """
+    tb = remote_traceback(exc)
+    return exc.with_traceback(tb) if tb is not None else None
+
+
 def with_remote_traceback(exc: BaseException) -> BaseException:
     """``exc`` carrying the traceback recorded where it was raised, ready to raise.
 
@@ -102,6 +149,16 @@ def with_remote_traceback(exc: BaseException) -> BaseException:
     """
     tb = remote_traceback(exc)
     return exc.with_traceback(tb) if tb is not None else exc
+
+
+def is_cancellation(error: BaseException) -> bool:
+    """Whether Ray reports a cancelled task: cancelled itself, or given a
+    cancelled task's result as an input."""
+    from ray import exceptions as rx
+
+    if isinstance(error, rx.RayTaskError) and not isinstance(error, rx.TaskCancelledError):
+        error = error.cause
+    return isinstance(error, rx.TaskCancelledError)
 
 
 def user_exception(error: BaseException) -> BaseException:

@@ -67,8 +67,10 @@ def run_call(func: Callable, layout: int | None, args: tuple, kwargs: dict) -> t
     try:
         value = func(*args, **kwargs)
     except BaseException as exc:
-        record_traceback(exc)
-        raise
+        carried = record_traceback(exc)
+        if carried is exc:
+            raise
+        raise carried from None
     return value, describe(value)
 
 

@@ -12,7 +12,13 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from . import data, value_types
-from .errors import FutureCancelledError, TimeoutError, remote_traceback, with_remote_traceback
+from .errors import (
+    FutureCancelledError,
+    TimeoutError,
+    only_remote_frames,
+    remote_traceback,
+    with_remote_traceback,
+)
 from .state import CANCELLED, ERROR, FINISHED, LOST, PENDING, TaskState
 
 if TYPE_CHECKING:
@@ -86,6 +92,15 @@ class Future:
         ``timeout`` (seconds) raises ``TimeoutError`` if the result is not ready
         by then; a cancelled future raises ``CancelledError``.
         """
+        try:
+            return self._result(timeout)
+        except Exception as exc:
+            if (short := only_remote_frames(exc)) is None:
+                raise
+            # the user's frames below this call, not rayexec's
+            raise short from short.__cause__
+
+    def _result(self, timeout: float | None) -> Any:
         state = self._state
         if state.status in (CANCELLED, ERROR, LOST):
             raise self._error(state)

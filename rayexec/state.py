@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from .errors import FutureLostError, RemoteFailure, user_exception
+from .errors import FutureLostError, RemoteFailure, is_cancellation, user_exception
 from .value_types import describe
 
 logger = logging.getLogger(__name__)
@@ -50,6 +50,9 @@ class TaskState:
         self.value_type = value_type  # the result's type, as rayexec.value_types describes it
         self._callbacks: list | None = None
 
+    def __repr__(self) -> str:
+        return f"<TaskState: {self.status}, key: {self.key}>"
+
     def has_data(self) -> bool:
         """Whether the data is still held (not cancelled or released)."""
         return self.ref is not None or self.local is not None
@@ -81,7 +84,14 @@ class TaskState:
         self._settle(FINISHED, value_type=value_type)
 
     def fail(self, error: BaseException) -> None:
-        """The task failed -- or, for a state that had finished, its data is gone."""
+        """The task failed -- or, for a state that had finished, its data is gone.
+
+        A task that failed because an input was cancelled is cancelled too, as
+        distributed cancels the dependents of a cancelled future.
+        """
+        if is_cancellation(error):
+            self.cancel()
+            return
         exc = user_exception(error)
         if self.status == FINISHED or isinstance(exc, FutureLostError):
             if not isinstance(exc, FutureLostError):
@@ -117,7 +127,7 @@ def _run_callback(fn, state):
         logger.exception("callback %r on %s failed", fn, state.key)
 
 
-def _on_completed(ref, callback) -> None:
+def on_completed(ref, callback) -> None:
     """Call ``callback(value_or_exception)`` on a Ray thread once ``ref`` is ready.
 
     ``ObjectRef.future()`` is the public route, but it builds a
@@ -141,7 +151,7 @@ def watch(state: TaskState, receipt_ref) -> None:
         else:
             state.finish(receipt)
 
-    _on_completed(receipt_ref, on_receipt)
+    on_completed(receipt_ref, on_receipt)
 
 
 def watch_value(state: TaskState, value_ref) -> None:
@@ -153,7 +163,7 @@ def watch_value(state: TaskState, value_ref) -> None:
         else:
             state.finish(describe(value))
 
-    _on_completed(value_ref, on_value)
+    on_completed(value_ref, on_value)
 
 
 def watch_batch(states: list[TaskState], receipt_ref) -> None:
@@ -167,4 +177,4 @@ def watch_batch(states: list[TaskState], receipt_ref) -> None:
             else:
                 state.finish(receipt)
 
-    _on_completed(receipt_ref, on_receipt)
+    on_completed(receipt_ref, on_receipt)

@@ -126,19 +126,23 @@ class as_completed:
             self.update(futures)
 
     def add(self, future: Future) -> None:
-        """Add one more future to wait for."""
-        if not isinstance(future, Future):
+        """Add one more future to wait for: a Future, or the future result of an
+        actor's method call."""
+        if not isinstance(future, Future) and not hasattr(future, "_on_done"):
             raise TypeError(f"as_completed takes Futures, got {type(future).__name__}")
         with self._condition:
             self._pending[id(future)] = future
 
-        def on_done(_state, future=future):
+        def on_done(_, future=future):
             with self._condition:
                 if self._pending.pop(id(future), None) is not None:
                     self._ready.append(future)
                     self._condition.notify_all()
 
-        future._state.add_callback(on_done)
+        if isinstance(future, Future):
+            future._state.add_callback(on_done)
+        else:  # an ActorFuture (rayexec.actors), which says when its call ends
+            future._on_done(on_done)
 
     def update(self, futures: Iterable[Future]) -> None:
         """Add several futures."""
@@ -163,9 +167,11 @@ class as_completed:
             self._pending.clear()
             self._ready.clear()
 
-    def _take(self, all_ready: bool) -> list[Future]:
+    def _take(self, all_ready: bool, block: bool = True) -> list[Future]:
         with self._condition:
             while not self._ready:
+                if not block:
+                    return []
                 if not self._pending:
                     raise StopIteration
                 remaining = None
@@ -205,6 +211,20 @@ class as_completed:
             except StopIteration:
                 return
             yield [self._item(f) for f in ready]
+
+    def next_batch(self, block: bool = True) -> list:
+        """All the futures ready now (as ``(future, result)`` with ``with_results``).
+
+        ``block=True`` waits for at least one (``StopIteration`` if none is
+        left); ``block=False`` returns at once, maybe an empty list.
+
+        >>> ac = as_completed(futures)              # doctest: +SKIP
+        >>> client.gather(ac.next_batch())          # doctest: +SKIP
+        [4, 1, 3]
+        >>> ac.next_batch(block=False)              # doctest: +SKIP
+        []
+        """
+        return [self._item(f) for f in self._take(all_ready=True, block=block)]
 
     def __aiter__(self):
         return self

@@ -124,3 +124,26 @@ def test_future_executor_bind_client_and_retry(client):
         other.close()
     with pytest.raises(NotImplementedError, match="retries="):
         future.retry()
+
+
+def test_scheduler_address_futures_and_started(client):
+    import time
+
+    info = client.scheduler_info()
+    assert client.scheduler.address == info["address"]
+    assert client.scheduler.address in repr(client)
+    assert isinstance(info["started"], float) and info["started"] <= time.time()
+    x = client.submit(abs, -1, pure=False)
+    assert x.key in client.futures
+    x.result()
+    assert client.futures[x.key].status == "finished"
+    assert "finished" in repr(client.futures[x.key])
+    key = x.key
+    del x
+    assert key not in client.futures  # the last Future on a key takes it along
+
+
+def test_write_scheduler_file_only_once(client, tmp_path):
+    client.write_scheduler_file(str(tmp_path / "one.json"))
+    with pytest.raises(ValueError, match="already has a scheduler file"):
+        client.write_scheduler_file(str(tmp_path / "two.json"))

@@ -18,6 +18,11 @@ def div(x, y):
     return x / y
 
 
+def slow_inc(x, delay):
+    time.sleep(delay)
+    return x + 1
+
+
 class Box:
     def __init__(self, future):
         self.future = future
@@ -154,6 +159,9 @@ def test_type_is_the_type_object_without_fetching_the_value(client):
     wait(list(futures.values()))
     for kind, future in futures.items():
         assert future.type is kind, (future, future.type)
+    read = client.submit(Point, 2)
+    read.result()  # reading the value may settle the state before the receipt does
+    assert read.type is Point
     batch = client.map(Point, range(20), batch_size=5)
     wait(batch)
     assert {f.type for f in batch} == {Point}
@@ -183,3 +191,52 @@ def test_future_travels_inside_task_data(client):
     # inside an object the client does not look into, the Future itself travels and
     # is rebuilt on the worker's own client
     assert client.submit(read_box, Box(x), pure=False).result() == 3
+
+
+def frame_names(exc):
+    return [frame.f_code.co_name for frame, _ in traceback.walk_tb(exc.__traceback__)]
+
+
+@pytest.mark.parametrize("settled", [False, True])
+def test_short_tracebacks_show_the_users_frames(client, settled):
+    # As distributed's tests ask: the caller, the method called, the user's function.
+    me = "test_short_tracebacks_show_the_users_frames"
+    for method in ("result", "gather", "gather list"):
+        bad = client.submit(div, 1, 0, pure=False)
+        if settled:  # the failure known before the call, or found by it
+            wait([bad])
+        with pytest.raises(ZeroDivisionError) as caught:
+            if method == "result":
+                bad.result()
+            elif method == "gather":
+                client.gather(bad)
+            else:
+                client.gather([bad])
+        assert frame_names(caught.value) == [me, method.split()[0], "div"]
+
+
+def long_error(n):
+    raise ValueError("a" * n)
+
+
+def test_long_exception_messages_are_cut_as_distributed_cuts_them(client):
+    bad = client.submit(long_error, 100_000)
+    with pytest.raises(ValueError) as caught:
+        bad.result()
+    assert caught.value.args == ("Long error message", "a" * 10_000)
+    assert 'raise ValueError("a" * n)' in traceback.format_tb(bad.traceback())[-1]
+    short = client.submit(long_error, 10)
+    with pytest.raises(ValueError, match="^a{10}$"):
+        short.result()
+
+
+def test_cancelling_a_future_cancels_its_dependents(client):
+    x = client.submit(slow_inc, 1, 0.5, pure=False)
+    y = client.submit(slow_inc, x, 0.5, pure=False)
+    z = client.submit(slow_inc, y, 0.5, pure=False)
+    client.cancel([y])
+    wait([z], timeout=60)
+    assert z.cancelled()
+    with pytest.raises(CancelledError):
+        z.result()
+    assert x.result() == 2

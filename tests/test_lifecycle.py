@@ -61,8 +61,27 @@ def no_clients(ray_cluster):
 
 
 def test_no_client_raises_value_error(no_clients):
-    with pytest.raises(ValueError, match="No clients found"):
+    with pytest.raises(ValueError, match="No clients found") as caught:
         default_client()
+    assert "from rayexec import Client" in str(caught.value)
+
+
+def test_no_client_message_through_the_shim_is_distributeds():
+    import subprocess
+    import sys
+
+    from conftest import COMPAT
+
+    script = ("import distributed\n"
+              "try:\n"
+              "    distributed.default_client()\n"
+              "except ValueError as e:\n"
+              "    print(e)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": COMPAT})
+    assert done.stdout.splitlines()[:4] == [
+        "No clients found", "Start a client and point it to the scheduler address",
+        "  from distributed import Client", "  client = Client('ip-addr-of-scheduler:8786')"]
 
 
 def test_close_cancels_pending_work(ray_cluster):

@@ -54,6 +54,12 @@ async def test_gen_cluster_passes_parameters_and_fixtures(c, s, a, b, x, ray_clu
     assert await c.submit(slowinc, x, delay=0.01) == x + 1
 
 
+@pytest.mark.parametrize("x", [3])
+@gen_cluster(client=True)
+async def test_gen_cluster_gives_starred_workers(c, s, *workers, x, ray_cluster):
+    assert len(workers) == 2 and await c.submit(inc, x) == x + 1
+
+
 def test_gen_cluster_hides_its_own_arguments_from_pytest():
     async def body(c, s, a, b, x, ray_cluster):
         pass

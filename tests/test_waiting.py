@@ -116,3 +116,41 @@ def test_as_completed_timeout(client):
     with pytest.raises(TimeoutError):
         next(iter(as_completed([lazy], timeout=0.2)))
     client.cancel(lazy)
+
+
+def test_as_completed_next_batch(client):
+    futures = client.map(slow, range(2), [0.5] * 2)
+    ac = as_completed(futures)
+    assert ac.next_batch(block=False) == []  # nothing ready yet: no waiting
+    seen = []
+    while not ac.is_empty():
+        batch = ac.next_batch(block=True)
+        assert batch and set(batch) <= set(futures)
+        seen.extend(batch)
+    assert sorted(f.key for f in seen) == sorted(f.key for f in futures)
+    with pytest.raises(StopIteration):
+        ac.next_batch()
+    ac = as_completed(client.map(slow, range(3), [0] * 3), with_results=True)
+    results = []
+    while not ac.is_empty():
+        results.extend(result for _, result in ac.next_batch())
+    assert sorted(results) == [0, 1, 2]
+
+
+class Counter:
+    def __init__(self):
+        self.n = 0
+
+    def increment(self):
+        self.n += 1
+        return self.n
+
+
+def test_as_completed_takes_actor_method_futures(client):
+    counter = client.submit(Counter, actor=True).result()
+    calls = [counter.increment() for _ in range(5)]
+    seen = [future.result() for future in as_completed(calls)]
+    assert sorted(seen) == [1, 2, 3, 4, 5]
+    assert all(call.done() for call in calls)
+    with pytest.raises(TypeError, match="as_completed takes Futures, got int"):
+        as_completed([1])

@@ -11,6 +11,7 @@ node's CPU count.  This module owns the Ray calls that list nodes.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -119,6 +120,23 @@ def alive_workers(fresh: bool = True) -> list[WorkerInfo]:
     return workers
 
 
+def cluster_started() -> float | None:
+    """When the cluster's head started (a Unix time), as distributed's scheduler
+    reports its own start: Ray names each cluster's session after that moment
+    (``session_2026-12-03_13-56-17_983799_<pid>``, the head's local time).
+    None if the name has another form.
+    """
+    import datetime
+
+    import ray
+
+    name = ray.get_runtime_context().get_session_name() or ""
+    found = re.match(r"session_(\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d_\d+)_", name)
+    if found is None:
+        return None
+    return datetime.datetime.strptime(found.group(1), "%Y-%m-%d_%H-%M-%S_%f").timestamp()
+
+
 def scheduler_info(scheduler_address: str | None = None) -> dict:
     """distributed's ``scheduler_info()`` for the connected cluster.
 
@@ -135,7 +153,7 @@ def scheduler_info(scheduler_address: str | None = None) -> dict:
         "id": "ray",
         "address": scheduler_address or (workers[0].address if workers else None),
         "services": {},
-        "started": None,
+        "started": cluster_started(),
         "n_workers": len(workers),
         "total_threads": sum(w.nthreads for w in workers),
         "total_memory": sum(w.memory_limit for w in workers),

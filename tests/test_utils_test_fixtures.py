@@ -1,0 +1,27 @@
+"""rayexec.utils_test's synchronous fixtures (``c``, ``client``) and the helpers
+distributed's own tests submit (``varying``), on a test cluster in this process."""
+
+import pytest
+
+from rayexec.utils_test import (  # noqa: F401  (fixtures)
+    c,
+    client,
+    cluster_fixture,
+    inc,
+    loop,
+    map_varying,
+    varying,
+)
+
+
+def test_c_is_the_client_fixture(c):  # noqa: F811
+    assert c.submit(inc, 1).result() == 2
+
+
+def test_varying_steps_through_its_items_across_processes(c):  # noqa: F811
+    flaky = varying([ZeroDivisionError("first try"), 42])
+    assert c.submit(flaky, retries=1, pure=False).result() == 42
+    with pytest.raises(IndexError):
+        c.submit(flaky, pure=False).result()
+    func, [f, g] = map_varying([[1, 2], [3]])
+    assert c.gather(c.map(func, [f, g, f], pure=False, batch_size=1)) in ([1, 3, 2], [2, 3, 1])
