@@ -37,7 +37,6 @@ import subprocess
 import sys
 import tempfile
 import types
-import xml.etree.ElementTree as ElementTree
 
 FILES = [
     "distributed/tests/test_client.py",
@@ -57,6 +56,8 @@ FILES = [
 # "file::test" -> why it is not a public-API test.  Only tests that read the
 # scheduler's or the workers' internals belong here.
 EXCLUDED: dict[str, str] = {}
+
+TEST_TIMEOUT = 180  # seconds a test may take (the machines these run on are often loaded)
 
 COMPAT = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))), "compat")
@@ -170,6 +171,31 @@ def _is_coroutine_test(item) -> bool:
     return inspect.iscoroutinefunction(getattr(function, "__wrapped__", function))
 
 
+def pytest_runtest_logreport(report):
+    """One JSON line per test phase, written at once: a run stopped midway (a
+    test hung past its timeout) still tells what ran."""
+    import json
+
+    path = os.environ.get("DISTRIBUTED_SUITE_REPORT")
+    if not path:
+        return
+    if report.skipped and isinstance(report.longrepr, tuple):
+        message = report.longrepr[2]
+    elif report.failed:
+        message = getattr(report.longrepr, "reprcrash", None)
+        message = message.message if message is not None else str(report.longrepr)[-300:]
+    else:
+        message = ""
+    with open(path, "a") as out:
+        out.write(json.dumps({"test": _report_name(report.nodeid), "when": report.when,
+                              "outcome": report.outcome, "message": message[:300]}) + "\n")
+
+
+def _report_name(nodeid: str) -> str:
+    path, _, name = nodeid.partition("::")
+    return f"{os.path.basename(path)}::{name}"
+
+
 def pytest_collection_modifyitems(config, items):
     import pytest
 
@@ -197,39 +223,49 @@ def run(source: str, pytest_args=(), timeout: float = 3600) -> dict:
     if missing:
         raise FileNotFoundError(f"not a distributed checkout: {missing[0]} is missing")
     with tempfile.TemporaryDirectory(prefix="distributed-suite-") as tmp:
-        report = os.path.join(tmp, "report.xml")
+        report = os.path.join(tmp, "report.jsonl")
         with open(os.path.join(tmp, "pytest.ini"), "w") as ini:
             ini.write("[pytest]\n")
         # Functions defined in the test modules travel by reference: the workers
         # (children of the test process's Ray) import them from the test folders.
         folders = sorted({os.path.dirname(f) for f in files})
-        env = {**os.environ, "DISTRIBUTED_SUITE_PLUGIN": "1", "PYTHONPATH": os.pathsep.join(
-            [COMPAT, os.path.dirname(os.path.abspath(__file__)), *folders])}
+        env = {**os.environ, "DISTRIBUTED_SUITE_PLUGIN": "1", "DISTRIBUTED_SUITE_REPORT": report,
+               "PYTHONPATH": os.pathsep.join(
+                   [COMPAT, os.path.dirname(os.path.abspath(__file__)), *folders])}
         subprocess.run(
             [sys.executable, "-m", "pytest", *files, "-p", "distributed_suite",
              "-p", "no:cacheprovider", "--noconftest", "-c", os.path.join(tmp, "pytest.ini"),
-             "--rootdir", tmp, "-o", "timeout=120", "-o", "timeout_method=thread",
-             "-W", "ignore", f"--junitxml={report}", "-o", "junit_family=xunit1", "-q", *pytest_args],
+             "--rootdir", tmp, "-o", f"timeout={TEST_TIMEOUT}", "-o", "timeout_method=signal",
+             "-W", "ignore", "-q", *pytest_args],
             cwd=tmp, env=env, timeout=timeout)
         return _outcomes(report)
 
 
 def _outcomes(report: str) -> dict:
+    """Each test's outcome from the phases the plugin wrote; a test whose call
+    never reported (the run died in it) failed."""
+    import json
+
+    phases: dict[str, dict] = {}
+    if os.path.exists(report):
+        with open(report) as lines:
+            for line in lines:
+                entry = json.loads(line)
+                phases.setdefault(entry["test"], {})[entry["when"]] = entry
     outcomes = {"passed": [], "failed": [], "excluded": [], "skipped": []}
-    for case in ElementTree.parse(report).iter("testcase"):
-        name = f"{os.path.basename(case.get('file') or '')}::{case.get('name')}"
-        problem = case.find("failure")
-        if problem is None:
-            problem = case.find("error")
-        skipped = case.find("skipped")
+    for name, seen in phases.items():
+        problem = next((p for p in seen.values() if p["outcome"] == "failed"), None)
+        skipped = next((p for p in seen.values() if p["outcome"] == "skipped"), None)
         if problem is not None:
-            outcomes["failed"].append((name, (problem.get("message") or "")[:300]))
+            outcomes["failed"].append((name, f"{problem['when']}: {problem['message']}"))
         elif skipped is not None:
-            reason = skipped.get("message") or ""
+            reason = skipped["message"]
             kind = "excluded" if "excluded: " in reason else "skipped"
             outcomes[kind].append((name, re.sub(r"^.*?excluded: ", "", reason)))
-        else:
+        elif "call" in seen:
             outcomes["passed"].append(name)
+        else:
+            outcomes["failed"].append((name, "the run stopped during this test"))
     return outcomes
 
 
