@@ -252,14 +252,22 @@ class _TestCluster:
         self._lock = threading.Lock()
         self._cluster = None  # ray.cluster_utils.Cluster when this module started Ray
         self._nodes: list = []  # (nthreads, node) for each worker node
+        self._failed: BaseException | None = None  # why the cluster could not start
 
     def ensure(self, nthreads: list[int]) -> tuple[TestScheduler, list[TestWorker]]:
         """The scheduler and workers, started or reshaped to ``nthreads`` if ours."""
         import ray
 
         with self._lock:
+            if self._failed is not None:
+                # Ray leaves the processes of a start that failed behind: one try only.
+                raise RuntimeError("the test cluster could not start") from self._failed
             if self._cluster is None and not ray.is_initialized():
-                self._start()
+                try:
+                    self._start()
+                except Exception as exc:
+                    self._failed = exc
+                    raise
             if self._cluster is not None:
                 self._reshape(nthreads)
             return self._describe(len(nthreads))

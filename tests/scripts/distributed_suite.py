@@ -187,13 +187,12 @@ def pytest_runtest_logreport(report):
     else:
         message = ""
     with open(path, "a") as out:
-        out.write(json.dumps({"test": _report_name(report.nodeid), "when": report.when,
+        out.write(json.dumps({"test": _report_name(report), "when": report.when,
                               "outcome": report.outcome, "message": message[:300]}) + "\n")
 
 
-def _report_name(nodeid: str) -> str:
-    path, _, name = nodeid.partition("::")
-    return f"{os.path.basename(path)}::{name}"
+def _report_name(report) -> str:
+    return f"{os.path.basename(str(report.fspath))}::{report.nodeid.rpartition('::')[2]}"
 
 
 def pytest_collection_modifyitems(config, items):
