@@ -229,10 +229,17 @@ class as_completed:
     def __aiter__(self):
         return self
 
+    def _next_or_end(self):
+        # StopIteration cannot cross into an asyncio future: say "the end" with a value.
+        try:
+            return True, self.__next__()
+        except StopIteration:
+            return False, None
+
     async def __anext__(self):
         import asyncio
 
-        try:
-            return await asyncio.to_thread(self.__next__)
-        except StopIteration:
-            raise StopAsyncIteration from None
+        more, item = await asyncio.to_thread(self._next_or_end)
+        if not more:
+            raise StopAsyncIteration
+        return item

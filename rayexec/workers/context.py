@@ -12,6 +12,7 @@ True
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 from .nodes import alive_workers
@@ -59,3 +60,44 @@ def get_worker() -> Worker:
                               info.memory_limit, dict(info.resources))
             return _current
     raise ValueError(f"No worker found: this task's node {node_id} is not among the alive nodes")
+
+
+def _in_task() -> bool:
+    import sys
+
+    # A process that never imported Ray runs no task: answer without importing it.
+    if "ray" not in sys.modules:
+        return False
+    import ray
+
+    return ray.is_initialized() and ray.get_runtime_context().worker.mode == ray.WORKER_MODE
+
+
+class ThreadState(threading.local):
+    """distributed's ``thread_state``: per-thread attributes, and ``execution_state``
+    inside a task.
+
+    Libraries ask ``hasattr(thread_state, "execution_state")`` to learn whether
+    they run inside a task (joblib then secedes before waiting for the tasks
+    it submitted).  distributed sets that attribute on the thread running the
+    task; on Ray, a task runs in a worker process that runs nothing but tasks,
+    so it is there in every Ray worker process and absent on the client.  It
+    holds what distributed's holds: the ``worker`` running the task (see
+    :func:`get_worker`) and the ``scheduler`` address.  Other attributes are
+    plain per-thread storage, as in distributed.
+
+    >>> hasattr(thread_state, "execution_state")      # on the client
+    False
+    """
+
+    @property
+    def execution_state(self) -> dict:
+        if not _in_task():
+            raise AttributeError("execution_state: not inside a task")
+        import ray
+
+        return {"worker": get_worker(),
+                "scheduler": "tcp://" + ray.get_runtime_context().gcs_address}
+
+
+thread_state = ThreadState()
