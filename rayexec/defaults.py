@@ -111,14 +111,14 @@ def get_client(address: str | None = None, timeout=None, resolve_address: bool =
     client = current_client()
     if client is not None and (address is None or client.address_matches(address)):
         return client
-    if address is None and not _inside_task():
+    if address is None and not inside_task():
         raise ValueError("No global client found and no address provided")
     if _client_factory is None:
         raise RuntimeError("rayexec's package face did not load: import rayexec first")
     return _client_factory(address, timeout=timeout or 30)
 
 
-def _inside_task() -> bool:
+def inside_task() -> bool:
     """Whether this code runs inside a Ray task or actor (where Ray is connected)."""
     import sys
 
@@ -126,4 +126,6 @@ def _inside_task() -> bool:
         return False
     import ray
 
-    return ray.is_initialized() and ray.get_runtime_context().get_task_id() is not None
+    # A worker process runs only tasks and actors; asking a driver for its task id
+    # would log a warning each time.
+    return ray.is_initialized() and ray.get_runtime_context().worker.mode == ray.WORKER_MODE

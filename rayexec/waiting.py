@@ -99,6 +99,33 @@ def _wait(futures: list[Future], timeout, return_when) -> DoneAndNotDoneFutures:
     return DoneAndNotDoneFutures(done, set(futures) - done)
 
 
+class _ReadyQueue(deque):
+    """The futures done and not yet yielded, with the two ``queue.Queue`` methods
+    code reaching into distributed's ``as_completed.queue`` calls."""
+
+    def empty(self) -> bool:
+        return not self
+
+    def get(self) -> Future:
+        return self.popleft()
+
+
+class _Guard:
+    """Holds the condition of an ``as_completed``; on release wakes its waiters,
+    which then see whatever the holder changed (futures dropped)."""
+
+    def __init__(self, condition: threading.Condition):
+        self._condition = condition
+
+    def __enter__(self):
+        self._condition.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._condition.notify_all()
+        self._condition.release()
+
+
 class as_completed:
     """Iterate over futures in the order they complete.
 
@@ -120,7 +147,7 @@ class as_completed:
         self._deadline = None if timeout is None else time.monotonic() + timeout
         self._timeout = timeout
         self._condition = threading.Condition()
-        self._ready: deque[Future] = deque()
+        self._ready = _ReadyQueue()
         self._pending: dict[int, Future] = {}
         if futures:
             self.update(futures)
@@ -163,7 +190,7 @@ class as_completed:
 
     def clear(self) -> None:
         """Forget every future not yet yielded."""
-        with self._condition:
+        with self.lock:
             self._pending.clear()
             self._ready.clear()
 
@@ -228,6 +255,24 @@ class as_completed:
 
     def __aiter__(self):
         return self
+
+    # distributed's attribute names.  joblib's dask backend drops the work it no
+    # longer wants with ``with ac.lock: ac.futures.clear(); ac.queue.get() ...``.
+    @property
+    def lock(self) -> _Guard:
+        """The lock guarding ``futures`` and ``queue``; an iteration waiting for
+        a future notices changes made under it."""
+        return _Guard(self._condition)
+
+    @property
+    def futures(self) -> dict:
+        """The futures not done yet (``clear()`` forgets them)."""
+        return self._pending
+
+    @property
+    def queue(self) -> _ReadyQueue:
+        """The futures done and not yet yielded (``empty()``, ``get()``)."""
+        return self._ready
 
     def _next_or_end(self):
         # StopIteration cannot cross into an asyncio future: say "the end" with a value.

@@ -154,3 +154,34 @@ def test_as_completed_takes_actor_method_futures(client):
     assert all(call.done() for call in calls)
     with pytest.raises(TypeError, match="as_completed takes Futures, got int"):
         as_completed([1])
+
+
+def test_as_completed_async_iteration_ends_when_nothing_is_left(client):
+    import asyncio
+
+    async def collect(ac):
+        return sorted([future.result() async for future in ac])
+
+    assert asyncio.run(collect(as_completed(client.map(slow, range(3), [0] * 3)))) == [0, 1, 2]
+    assert asyncio.run(collect(as_completed())) == []
+
+
+def test_as_completed_drops_work_under_its_lock(client):
+    # joblib's dask backend aborts a call this way, with distributed's attribute names;
+    # an iteration waiting meanwhile ends instead of waiting for the dropped futures.
+    import threading
+
+    lazy = client.submit(slow, 1, 30, pure=False)
+    ac = as_completed([lazy, client.submit(slow, 2, 0, pure=False)])
+    first = next(ac)
+    assert first.result() == 2
+    rest = []
+    waiter = threading.Thread(target=lambda: rest.extend(ac))
+    waiter.start()
+    with ac.lock:
+        ac.futures.clear()
+        while not ac.queue.empty():
+            ac.queue.get()
+    waiter.join(timeout=30)
+    assert not waiter.is_alive() and rest == [] and ac.is_empty()
+    client.cancel(lazy)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+from ..defaults import inside_task
 from .nodes import alive_workers
 
 
@@ -49,10 +50,10 @@ def get_worker() -> Worker:
     global _current
     if _current is not None:
         return _current
+    if not inside_task():
+        raise ValueError("No worker found")
     import ray
 
-    if not ray.is_initialized() or ray.get_runtime_context().worker.mode != ray.WORKER_MODE:
-        raise ValueError("No worker found")
     node_id = ray.get_runtime_context().get_node_id()
     for info in alive_workers():
         if info.node_id == node_id:
@@ -60,17 +61,6 @@ def get_worker() -> Worker:
                               info.memory_limit, dict(info.resources))
             return _current
     raise ValueError(f"No worker found: this task's node {node_id} is not among the alive nodes")
-
-
-def _in_task() -> bool:
-    import sys
-
-    # A process that never imported Ray runs no task: answer without importing it.
-    if "ray" not in sys.modules:
-        return False
-    import ray
-
-    return ray.is_initialized() and ray.get_runtime_context().worker.mode == ray.WORKER_MODE
 
 
 class ThreadState(threading.local):
@@ -92,7 +82,7 @@ class ThreadState(threading.local):
 
     @property
     def execution_state(self) -> dict:
-        if not _in_task():
+        if not inside_task():
             raise AttributeError("execution_state: not inside a task")
         import ray
 

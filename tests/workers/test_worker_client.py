@@ -68,3 +68,35 @@ def test_signatures_match_distributed():
     check(worker_client, real.worker_client)
     check(secede, real.secede)
     check(rejoin, real.rejoin)
+
+
+def in_a_task(_):
+    from rayexec.workers.context import get_worker, thread_state
+
+    state = thread_state.execution_state
+    return state["worker"] == get_worker(), state["scheduler"].startswith("tcp://")
+
+
+def test_thread_state_says_whether_code_runs_in_a_task(client):
+    # joblib's dask backend secedes exactly when this attribute is there.
+    from rayexec.workers.context import thread_state
+
+    assert not hasattr(thread_state, "execution_state")
+    assert client.submit(in_a_task, 0).result() == (True, True)
+    thread_state.mine = 1  # plain per-thread storage otherwise, as in distributed
+    assert thread_state.mine == 1
+
+
+def test_thread_state_is_where_the_shim_serves_it():
+    import os
+    import subprocess
+    import sys
+
+    from conftest import COMPAT
+
+    code = ("from distributed.utils import thread_state\n"
+            "from rayexec.workers.context import thread_state as ours\n"
+            "assert thread_state is ours\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": COMPAT}, timeout=120)
+    assert done.returncode == 0, done.stderr
