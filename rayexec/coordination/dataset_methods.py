@@ -1,6 +1,6 @@
 """Client methods for data shared between clients: published datasets and collections.
 
-Datasets live in one named actor per cluster (:mod:`rayexec.datasets`), so every
+Datasets live in one named actor per cluster (:mod:`rayexec.coordination.datasets`), so every
 client connected to the cluster sees them, whichever process it runs in.
 """
 

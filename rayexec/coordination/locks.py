@@ -1,6 +1,6 @@
 """Lock and MultiLock: mutual exclusion by name across clients and tasks.
 
-A :class:`Lock` is a :class:`~rayexec.semaphores.Semaphore` of one lease, as in
+A :class:`Lock` is a :class:`~rayexec.coordination.semaphores.Semaphore` of one lease, as in
 distributed; a :class:`MultiLock` takes several named locks at once, all or
 (with ``num_locks``) some of them, without deadlocking on the order.
 

@@ -1,7 +1,7 @@
 """Client methods for the cluster's shared metadata and event log.
 
 distributed keeps both on its scheduler; here they live on the cluster's
-coordination actor (:mod:`rayexec.coordination`), so every client and task of
+coordination actor (:mod:`rayexec.coordination.named`), so every client and task of
 the cluster sees them.  As in distributed, values and messages are plain data
 (numbers, strings, lists, dicts).
 """

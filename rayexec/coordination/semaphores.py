@@ -1,6 +1,6 @@
 """Semaphore: at most ``max_leases`` holders at once, across clients and tasks.
 
-The leases live in the cluster's coordination actor (``rayexec.coordination``);
+The leases live in the cluster's coordination actor (``rayexec.coordination.named``);
 a ``Semaphore`` object only remembers the leases *it* took, so it is light to
 pass into tasks: it travels as its name and size.
 

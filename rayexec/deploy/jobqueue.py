@@ -7,7 +7,7 @@ node joined to the head; ``Client(cluster)`` connects.  Scaling down and
 ``close()`` cancel jobs.
 
 >>> from rayexec import Client
->>> from rayexec.jobqueue import SLURMCluster
+>>> from rayexec.deploy.jobqueue import SLURMCluster
 >>> cluster = SLURMCluster(cores=4, memory="16GB", walltime="01:00:00")  # doctest: +SKIP
 >>> cluster.scale(10)                                                    # doctest: +SKIP
 >>> client = Client(cluster)                                             # doctest: +SKIP

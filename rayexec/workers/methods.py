@@ -2,7 +2,7 @@
 hold, running a function on each of them, waiting for them to join.
 
 A worker is a Ray node, named by the address ``tcp://<node ip>:<raylet port>``
-(see :mod:`rayexec.workers`).
+(see :mod:`rayexec.workers.nodes`).
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ class WorkerMethods:
 
         Ray copies data to a node whenever a task there needs it; this makes the
         copies now.  Small objects (Ray's inline limit, 100 KB) travel inside
-        the tasks that use them and need none.  See :mod:`rayexec.replication`.
+        the tasks that use them and need none.  See :mod:`rayexec.workers.replication`.
 
         >>> client.replicate([big])  # doctest: +SKIP
         >>> len(client.who_has([big])[big.key]) == len(client.nthreads())  # doctest: +SKIP
