@@ -1,5 +1,6 @@
 """Bad input gets a clear error that names what was wrong -- never a hang."""
 
+import re
 import threading
 
 import pytest
@@ -82,8 +83,22 @@ def test_malformed_addresses(ray_cluster, address):
         Client(address, timeout=1)
 
 
+def test_an_unreachable_address_says_how_long_it_waited():
+    from rayexec.deploy.local_cluster import free_port
+
+    address = f"127.0.0.1:{free_port()}"  # nothing listens: refused at once
+    with pytest.raises(OSError) as refused:
+        Client(address, timeout=30)
+    message = str(refused.value)
+    assert address in message and "refused" in message, message
+    assert re.search(r"after 0\.\d s \(timeout=30 s\)", message), message
+
+
 def test_bad_resources_and_workers(client):
-    with pytest.raises(ValueError, match="no worker can run this task"):
+    with pytest.raises(ValueError, match="no worker has CPU 1, unicorn 1 for this task"):
         client.submit(inc, 1, resources={"unicorn": 1})
+    with pytest.raises(ValueError, match=r"no worker has CPU 1, memory 64.00 TiB .* the "
+                                         r"workers have: tcp://\S+: CPU 1, memory \d+\.\d\d GiB"):
+        client.submit(inc, 1, resources={"memory": 2**46})
     with pytest.raises(ValueError, match="unknown worker"):
         client.submit(inc, 1, workers=["tcp://1.2.3.4:1"])

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -81,12 +82,15 @@ def check_reachable(address: str, timeout: float) -> None:
         port_number = int(port)
     except ValueError:
         raise ValueError(f"malformed cluster address {address!r}: port is not a number") from None
+    started = time.monotonic()
     try:
         with socket.create_connection((host, port_number), timeout=timeout):
             pass
     except OSError as exc:
+        # A refusal comes at once, a silent host only after the timeout: say which.
         raise OSError(
-            f"cannot reach a Ray cluster at {address!r} within {timeout} s: {exc}. "
+            f"cannot reach a Ray cluster at {address!r}: {exc.strerror or exc} after "
+            f"{time.monotonic() - started:.1f} s (timeout={timeout:g} s). "
             "Is `ray start --head` running there?"
         ) from exc
 

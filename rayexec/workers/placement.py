@@ -281,12 +281,31 @@ class Requirement:
         return any(_can_run(w, needs) for w in self.candidates(workers))
 
     def refusal(self, workers: list[WorkerInfo]) -> str:
-        """Why no worker can run the task, naming the request and what there is."""
+        """Why no worker can run the task, naming the request and what there is.
+
+        >>> worker = WorkerInfo("tcp://10.0.0.5:4000", "ab", "10.0.0.5", 2, 2**33, {"CPU": 2.0})
+        >>> Requirement.of({"memory": 3 * 2**33}).refusal([worker])
+        'no worker has CPU 1, memory 24.00 GiB for this task (on one node); the workers have: tcp://10.0.0.5:4000: CPU 2, memory 8.00 GiB'
+        """
         candidates = self.candidates(workers)
-        where = "the chosen workers" if len(candidates) < len(workers) else "any worker"
-        have = {w.address: _totals(w) for w in candidates} or "none alive"
-        return (f"no worker can run this task: it needs {dict(self.needs)} on one node, "
-                f"and {where} have {have}")
+        chosen = "chosen " if len(candidates) < len(workers) else ""
+        wanted = f"no {chosen}worker has {_amounts(dict(self.needs))} for this task (on one node)"
+        if not candidates:
+            return f"{wanted}; no {chosen}worker is alive"
+        have = "; ".join(f"{w.address}: {_amounts(_totals(w))}" for w in candidates)
+        return f"{wanted}; the {chosen}workers have: {have}"
+
+
+def _amounts(resources: dict[str, float]) -> str:
+    """Resource amounts as a person reads them: memory in MiB/GiB, counts without ``.0``.
+
+    >>> _amounts({"CPU": 2.0, "memory": 1.5 * 2**30, "special": 0.5})
+    'CPU 2, memory 1.50 GiB, special 0.5'
+    """
+    from dask.utils import format_bytes
+
+    return ", ".join(f"{name} {format_bytes(int(amount)) if name == 'memory' else f'{amount:g}'}"
+                     for name, amount in resources.items())
 
 
 # -- watching pending tasks --------------------------------------------------------
