@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from dask.utils import funcname
+from dask.utils import format_bytes, funcname
 
 from . import data, defaults
 from .actors import submit_actor
@@ -630,7 +630,7 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
             return f"<Client: {self.status}>"
         info = self.scheduler_info()
         return (f"<Client: {info['address']!r} processes={info['n_workers']} "
-                f"threads={info['total_threads']}, memory={info['total_memory'] / 2**30:.2f} GiB>")
+                f"threads={info['total_threads']}, memory={format_bytes(info['total_memory'])}>")
 
 
 Executor = Client

@@ -30,9 +30,15 @@ def ray_cluster():
     # (children of the raylets started here) must be able to import them.
     os.environ["PYTHONPATH"] = os.pathsep.join(
         p for p in (*TEST_FOLDERS, os.environ.get("PYTHONPATH")) if p)
+    from rayexec.deploy.local_cluster import free_port
+
+    # Each node's dashboard agent would take Ray's fixed default port (52365), which
+    # another Ray on the machine may hold.
     cluster = Cluster(initialize_head=True, head_node_args={
-        "num_cpus": 1, "object_store_memory": 400 * 2**20, "include_dashboard": False})
-    cluster.add_node(num_cpus=1, object_store_memory=400 * 2**20, resources={"special": 1})
+        "num_cpus": 1, "object_store_memory": 400 * 2**20, "include_dashboard": False,
+        "dashboard_agent_listen_port": free_port()})
+    cluster.add_node(num_cpus=1, object_store_memory=400 * 2**20, resources={"special": 1},
+                     dashboard_agent_listen_port=free_port())
     ray.init(address=cluster.address, logging_level="WARNING")
     cluster.wait_for_nodes()
     yield cluster

@@ -50,6 +50,7 @@ class WorkerInfo:
     memory_limit: int
     resources: dict = field(hash=False)
     is_head: bool = False
+    object_store_memory: int = 0
 
     def as_dict(self) -> dict:
         """The entry of ``scheduler_info()["workers"]`` for this worker."""
@@ -93,6 +94,7 @@ def _from_node(node: dict) -> WorkerInfo:
         memory_limit=int(totals.get("memory", 0)),
         resources=resources,
         is_head="node:__internal_head__" in totals,
+        object_store_memory=int(totals.get("object_store_memory", 0)),
     )
 
 
@@ -151,16 +153,43 @@ def scheduler_info(scheduler_address: str | None = None) -> dict:
     return {
         "type": "Scheduler",
         "id": "ray",
-        "address": scheduler_address or (workers[0].address if workers else None),
+        "address": _tcp(scheduler_address) or (workers[0].address if workers else None),
         "services": {},
         "started": cluster_started(),
         "n_workers": len(workers),
         "total_threads": sum(w.nthreads for w in workers),
-        "total_memory": sum(w.memory_limit for w in workers),
+        "total_memory": machine_memory(workers),
         "workers": {w.address: w.as_dict() for w in workers},
         "addresses": [w.address for w in workers],
         "resources": totals,
     }
+
+
+def _tcp(address: str | None) -> str | None:
+    """A cluster address as distributed writes it: ``tcp://host:port``."""
+    if not address or "://" in address:
+        return address
+    return f"tcp://{address}"
+
+
+def machine_memory(workers: list[WorkerInfo]) -> int:
+    """The memory of the machines the workers run on, each machine counted once.
+
+    Unless told otherwise, Ray gives a node the memory of its machine, less the
+    object store: nodes sharing a machine each report all of it.  Per machine,
+    the nodes' memory is added up to at most what one node saw the machine have
+    (its memory and its object store).
+
+    >>> node = WorkerInfo("tcp://h:1", "a", "h", 1, 6 * 2**30, {}, object_store_memory=2**31)
+    >>> machine_memory([node, node]) / 2**30    # one machine of 8 GiB, not 12
+    8.0
+    """
+    per_host: dict[str, tuple[int, int]] = {}
+    for w in workers:
+        total, seen = per_host.get(w.host, (0, 0))
+        per_host[w.host] = (total + w.memory_limit,
+                            max(seen, w.memory_limit + w.object_store_memory))
+    return sum(min(total, seen) for total, seen in per_host.values())
 
 
 # Ray returns objects up to this size inside the task's reply, into the memory

@@ -4,6 +4,8 @@ wait_for_workers and get_worker inside tasks."""
 
 import inspect
 import os
+import re
+import socket
 
 import numpy as np
 import pytest
@@ -42,6 +44,24 @@ def test_scheduler_info_describes_each_node(client, ray_cluster):
         assert w["id"] in node_ids
         assert w["nthreads"] == 1 and w["memory_limit"] > 0
     assert len(client.scheduler_info(n_workers=1)["workers"]) == 1
+
+
+def test_repr_as_distributed_writes_it(client):
+    # distributed: <Client: 'tcp://127.0.0.1:8786' processes=2 threads=2, memory=15.50 GiB>
+    shown = re.fullmatch(r"<Client: '(tcp://[^']+)' processes=(\d+) threads=(\d+), "
+                         r"memory=(\d+(\.\d+)? [KMGT]iB)>", repr(client))
+    assert shown, repr(client)
+    host, port = shown[1][len("tcp://"):].rsplit(":", 1)
+    socket.create_connection((host, int(port)), timeout=30).close()  # it listens there
+    assert (shown[2], shown[3]) == ("2", "2")
+
+
+def test_memory_of_nodes_sharing_a_machine_is_counted_once(client):
+    info = client.scheduler_info()
+    assert len({w["host"] for w in info["workers"].values()}) == 1  # the session's cluster
+    machine = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    largest = max(w["memory_limit"] for w in info["workers"].values())
+    assert largest <= info["total_memory"] <= machine
 
 
 def test_nthreads_and_ncores(client, special):
