@@ -276,11 +276,12 @@ class _TestCluster:
         import ray
         from ray.cluster_utils import Cluster
 
-        from .deploy.connect import _quiet
+        from .deploy.ray_logs import quiet_ray
 
+        options = quiet_ray()
         self._cluster = Cluster(initialize_head=True, head_node_args={
             "num_cpus": 0, "object_store_memory": 200 * 2**20, "include_dashboard": False})
-        ray.init(address=self._cluster.address, **_quiet())
+        ray.init(address=self._cluster.address, **options)
         atexit.register(self.shutdown)
 
     def _reshape(self, nthreads: list[int]) -> None:

@@ -15,9 +15,10 @@ import logging
 import os
 import socket
 import time
-import warnings
 from dataclasses import dataclass
 from typing import Any
+
+from .ray_logs import quiet_ray
 
 logger = logging.getLogger(__name__)
 
@@ -101,11 +102,11 @@ def connect(address: str | None = None, *, timeout: float = 30, n_workers: int |
     """Connect to the cluster at ``address``, or start a local one."""
     import ray
 
+    quiet_ray()  # before Ray starts anything: its start-up notices are not the user's
     if address is not None:
         address = normalize_address(address)
         check_reachable(address, timeout)
     if ray.is_initialized():
-        _quiet()
         current = ray.get_runtime_context().gcs_address
         if address not in (None, "auto") and not _same_cluster(address, current):
             raise RuntimeError(
@@ -117,7 +118,7 @@ def connect(address: str | None = None, *, timeout: float = 30, n_workers: int |
     if address is not None:
         _use_token_if_available()
         try:
-            context = ray.init(address=address, **_quiet())
+            context = ray.init(address=address, **quiet_ray())
         except ConnectionError as exc:
             raise ConnectionError(
                 f"could not connect to the Ray cluster at {address!r}: {exc}. If it uses "
@@ -177,7 +178,7 @@ def _start_local(n_workers, threads_per_worker, dashboard_address, object_store_
         # address="local": without it ray.init joins any cluster that `ray start`
         # left running on this machine, instead of starting the one asked for.
         context = ray.init(address="local", num_cpus=num_cpus,
-                           object_store_memory=object_store_memory, **dashboard, **_quiet())
+                           object_store_memory=object_store_memory, **dashboard, **quiet_ray())
         return Connection(address=context.address_info["gcs_address"], owned=True,
                           dashboard_url=context.dashboard_url)
     from ray.cluster_utils import Cluster
@@ -188,7 +189,7 @@ def _start_local(n_workers, threads_per_worker, dashboard_address, object_store_
         "num_cpus": per_node, "object_store_memory": node_memory, **dashboard})
     for _ in range(n_workers - 1):
         cluster.add_node(num_cpus=per_node, object_store_memory=node_memory)
-    context = ray.init(address=cluster.address, **_quiet())
+    context = ray.init(address=cluster.address, **quiet_ray())
     return Connection(address=cluster.address, owned=True, local_cluster=cluster,
                       dashboard_url=context.dashboard_url)
 
@@ -202,11 +203,3 @@ def _default_object_store_memory() -> int:
     except (ValueError, OSError, AttributeError):
         return 2 * 2**30
     return int(min(total // 4, 4 * 2**30))
-
-
-def _quiet() -> dict:
-    warnings.filterwarnings("ignore", module="ray")
-    # A failed task's value is reported on its future; Ray would also log it as
-    # "unhandled" when the future is dropped unread, which is noise here.
-    os.environ.setdefault("RAY_IGNORE_UNHANDLED_ERRORS", "1")
-    return {"logging_level": logging.WARNING, "configure_logging": True}
