@@ -83,6 +83,7 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
                  **kwargs):
         self.id = name or f"Client-{uuid.uuid4()}"
         self.scheduler_file = scheduler_file
+        self._entered: list = []  # context tokens of `with client:` blocks, innermost last
         # Client(cluster): the cluster object, which shutdown() closes too.
         self.cluster = address if _is_cluster(address) else None
         self.asynchronous = asynchronous
@@ -164,10 +165,17 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         return defaults.default_client()
 
     def __enter__(self) -> Client:
+        # Current inside the block, in this context; leaving it from another
+        # context (thread) is a ValueError, as in distributed.
+        self._entered.append(defaults.enter(self))
         return self
 
     def __exit__(self, *exc) -> None:
-        self.close()
+        try:
+            if self._entered:
+                defaults.leave(self._entered.pop())
+        finally:
+            self.close()
 
     @async_capable
     def close(self, timeout=_no_default, asynchronous=None) -> None:
@@ -627,10 +635,26 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
 
     def __repr__(self) -> str:
         if self.status != "running":
-            return f"<Client: {self.status}>"
+            return "<Client: No scheduler connected>"
         info = self.scheduler_info()
         return (f"<Client: {info['address']!r} processes={info['n_workers']} "
                 f"threads={info['total_threads']}, memory={format_bytes(info['total_memory'])}>")
+
+    def _repr_html_(self) -> str:
+        """The client in a notebook: the cluster's address and size (Ray's dashboard
+        shows the rest)."""
+        from html import escape
+
+        if self.status != "running":
+            return "<p><strong>Client</strong>: No scheduler connected</p>"
+        info = self.scheduler_info()
+        rows = [("Scheduler", info["address"]), ("Workers", info["n_workers"]),
+                ("Total threads", info["total_threads"]),
+                ("Total memory", f"{info['total_memory'] / 2**30:.2f} GiB"),
+                ("Dashboard", self.dashboard_link or "not running")]
+        cells = "".join(f"<tr><td><strong>{name}: </strong>{escape(str(value))}</td></tr>"
+                        for name, value in rows)
+        return f"<div><strong>Client</strong> {escape(self.id)}<table>{cells}</table></div>"
 
 
 Executor = Client
@@ -648,6 +672,9 @@ def _is_cluster(address) -> bool:
 
 
 def _cluster_address(address, scheduler_file):
+    if isinstance(address, type):  # Client(LocalCluster): the class, not a cluster
+        raise TypeError(f"Scheduler address must be a string or a Cluster instance, "
+                        f"got the class {address.__name__}")
     if scheduler_file is not None:
         import json
 

@@ -55,6 +55,16 @@ def current_in_context(client: Client):
         _in_context.reset(token)
 
 
+def enter(client: Client) -> contextvars.Token:
+    """``with client:`` -- the client is current in this context until :func:`leave`."""
+    return _in_context.set(client)
+
+
+def leave(token: contextvars.Token) -> None:
+    """End :func:`enter`; ``ValueError`` from another context (thread), as distributed."""
+    _in_context.reset(token)
+
+
 def current_client() -> Client | None:
     chosen = _in_context.get()
     if chosen is not None and chosen.status != "closed":
@@ -90,13 +100,17 @@ def default_client(c: Client | None = None) -> Client:
 
 
 def _through_shim() -> bool:
-    """Whether ``distributed`` is imported and is rayexec's shim (it re-exports
-    rayexec's names, resolved by rayexec's module ``__getattr__``)."""
+    """Whether ``distributed`` is imported and is rayexec's shim (its Client is rayexec's)."""
     import sys
 
-    shim, rayexec = sys.modules.get("distributed"), sys.modules.get("rayexec")
-    return (shim is not None and rayexec is not None
-            and getattr(shim, "__getattr__", None) is getattr(rayexec, "__getattr__", False))
+    shim = sys.modules.get("distributed")
+    if shim is None:
+        return False
+    try:
+        client_class = shim.Client
+    except Exception:  # a broken or partial distributed: not the shim
+        return False
+    return getattr(client_class, "__module__", "").startswith("rayexec.")
 
 
 def get_client(address: str | None = None, timeout=None, resolve_address: bool = True) -> Client:

@@ -20,6 +20,7 @@ from .errors import (
     with_remote_traceback,
 )
 from .state import CANCELLED, ERROR, FINISHED, LOST, PENDING, TaskState
+from .timeouts import parse_timeout
 
 if TYPE_CHECKING:
     from .client import Client
@@ -77,7 +78,8 @@ class Future:
         return self._state.status == CANCELLED
 
     # -- waiting and results ---------------------------------------------------
-    def _wait(self, timeout: float | None) -> TaskState:
+    def _wait(self, timeout) -> TaskState:
+        timeout = parse_timeout(timeout)
         state = self._state
         if not state.done():
             event = threading.Event()
@@ -100,7 +102,8 @@ class Future:
             # the user's frames below this call, not rayexec's
             raise short from short.__cause__
 
-    def _result(self, timeout: float | None) -> Any:
+    def _result(self, timeout) -> Any:
+        timeout = parse_timeout(timeout)
         state = self._state
         if state.status in (CANCELLED, ERROR, LOST):
             raise self._error(state)

@@ -356,6 +356,22 @@ def _close_leftover_clients() -> None:
         client.close()
 
 
+def _forget_published_datasets() -> None:
+    """distributed's ``cluster()`` is a fresh scheduler each time; ours is reused,
+    so the datasets a test published go when its cluster block ends."""
+    import ray
+
+    from .coordination import datasets
+
+    if not ray.is_initialized():
+        return
+    try:
+        store = ray.get_actor(datasets.STORE_NAME, namespace=datasets.NAMESPACE)
+    except ValueError:  # nothing was ever published on this cluster
+        return
+    ray.get(store.delete.remote(ray.get(store.list.remote())))
+
+
 def _copy_dicts(value):
     # Not deepcopy: the configuration may hold a live client (dask's scheduler).
     if isinstance(value, dict):
@@ -398,9 +414,10 @@ def cluster(nworkers=2, nanny=False, worker_kwargs=None, active_rpc_timeout=10,
                    [{"address": w.address, "proc": None} for w in workers])
         finally:
             _close_leftover_clients()
+            _forget_published_datasets()
 
 
-def poll_for(predicate, timeout: float, fail_func=None, period: float = 0.05) -> None:
+def poll_for(predicate, timeout: float = 15, fail_func=None, period: float = 0.05) -> None:
     """Wait for ``predicate()`` to be true; fail the test after ``timeout`` seconds."""
     deadline = time() + timeout
     while not predicate():
@@ -414,7 +431,7 @@ def poll_for(predicate, timeout: float, fail_func=None, period: float = 0.05) ->
 wait_for = poll_for
 
 
-async def async_poll_for(predicate, timeout: float, fail_func=None,
+async def async_poll_for(predicate, timeout: float = 15, fail_func=None,
                          period: float = 0.05) -> None:
     """:func:`poll_for` for coroutine tests."""
     deadline = time() + timeout

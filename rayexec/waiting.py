@@ -18,6 +18,7 @@ from .errors import TimeoutError
 from .functions import futures_of
 from .future import Future
 from .state import ERROR
+from .timeouts import parse_timeout
 
 ALL_COMPLETED = "ALL_COMPLETED"
 FIRST_COMPLETED = "FIRST_COMPLETED"
@@ -54,6 +55,7 @@ def wait(fs, timeout: float | None = None, return_when: str = ALL_COMPLETED
     """
     if return_when not in (ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION):
         raise ValueError(f"unknown return_when={return_when!r}")
+    timeout = parse_timeout(timeout)
     futures = _as_future_list(fs)
     if futures and wants_async(futures[0].client, None):
         return in_thread(_wait, futures, timeout, return_when)
@@ -144,11 +146,12 @@ class as_completed:
                  timeout: float | None = None):
         self.with_results = with_results
         self.raise_errors = raise_errors
+        timeout = parse_timeout(timeout)
         self._deadline = None if timeout is None else time.monotonic() + timeout
         self._timeout = timeout
         self._condition = threading.Condition()
         self._ready = _ReadyQueue()
-        self._pending: dict[int, Future] = {}
+        self._pending: dict[int, list] = {}  # id -> [future, times added]
         if futures:
             self.update(futures)
 
@@ -158,12 +161,17 @@ class as_completed:
         if not isinstance(future, Future) and not hasattr(future, "_on_done"):
             raise TypeError(f"as_completed takes Futures, got {type(future).__name__}")
         with self._condition:
-            self._pending[id(future)] = future
+            # A future added twice is yielded twice, as in distributed.
+            entry = self._pending.setdefault(id(future), [future, 0])
+            entry[1] += 1
+            if entry[1] > 1:  # its callback is installed already
+                return
 
         def on_done(_, future=future):
             with self._condition:
-                if self._pending.pop(id(future), None) is not None:
-                    self._ready.append(future)
+                entry = self._pending.pop(id(future), None)
+                if entry is not None:
+                    self._ready.extend([future] * entry[1])
                     self._condition.notify_all()
 
         if isinstance(future, Future):
@@ -179,7 +187,7 @@ class as_completed:
     def count(self) -> int:
         """How many futures are pending or ready and not yet yielded."""
         with self._condition:
-            return len(self._pending) + len(self._ready)
+            return sum(n for _, n in self._pending.values()) + len(self._ready)
 
     def is_empty(self) -> bool:
         return self.count() == 0
@@ -217,6 +225,8 @@ class as_completed:
     def _item(self, future: Future):
         if not self.with_results:
             return future
+        if isinstance(future, Future) and future.cancelled():  # given, not raised, as distributed
+            return future, Future._error(future._state)
         try:
             return future, future.result()
         except Exception:

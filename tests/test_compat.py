@@ -171,3 +171,12 @@ def test_public_api_suite_passes_on_both(shim):
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
     expected = compat_dir() if shim else os.path.dirname(distributed_real.__file__)
     assert f"distributed from {expected}" in result.stdout
+
+
+def test_a_name_shared_with_a_submodule_stays_the_function():
+    script = ("import distributed.worker_client\n"
+              "from distributed import worker_client\n"
+              "print(callable(worker_client), distributed.worker_client.__module__)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": compat_dir()})
+    assert done.stdout.split() == ["True", "rayexec.workers.worker_client"], done.stderr

@@ -240,3 +240,14 @@ def test_cancelling_a_future_cancels_its_dependents(client):
     with pytest.raises(CancelledError):
         z.result()
     assert x.result() == 2
+
+
+def test_timeouts_take_distributeds_forms(client):
+    slow = client.submit(slow_inc, 1, 1.0, pure=False)
+    with pytest.raises(TimeoutError):
+        slow.result(timeout="10 ms")
+    with pytest.raises(TimeoutError):
+        slow.exception(timeout="10ms")
+    assert slow.result(timeout="60s") == 2
+    with pytest.raises(TypeError, match="a timeout is seconds, a timedelta or a string"):
+        slow.result(timeout=[1])

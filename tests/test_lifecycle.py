@@ -171,3 +171,38 @@ def _client_inside_task():
 
 def test_get_client_inside_a_task(client):
     assert client.submit(_client_inside_task, pure=False).result() == 6
+
+
+def test_with_block_makes_the_client_current_in_its_context(ray_cluster):
+    import concurrent.futures
+
+    from rayexec import default_client
+
+    c = Client(set_as_default=False)
+    with c:
+        assert default_client() is c
+    assert c.status == "closed"
+    c = Client(set_as_default=False)
+    with concurrent.futures.ThreadPoolExecutor(1) as one, \
+            concurrent.futures.ThreadPoolExecutor(1) as other:
+        one.submit(c.__enter__).result()
+        with pytest.raises(ValueError, match="was created in a different Context"):
+            other.submit(c.__exit__, None, None, None).result()
+    assert c.status == "closed"  # closed all the same
+
+
+def test_client_of_a_cluster_class_is_a_type_error():
+    from rayexec import LocalCluster
+
+    with pytest.raises(TypeError, match="Scheduler address must be a string or a Cluster"):
+        Client(LocalCluster)
+
+
+def test_repr_and_html_of_open_and_closed_clients(ray_cluster):
+    c = Client(set_as_default=False)
+    address = c.scheduler.address
+    assert address in repr(c) and address in c._repr_html_()
+    assert "Total threads: </strong>" in c._repr_html_()
+    c.close()
+    assert repr(c) == "<Client: No scheduler connected>"
+    assert "No scheduler connected" in c._repr_html_()

@@ -185,3 +185,43 @@ def test_as_completed_drops_work_under_its_lock(client):
     waiter.join(timeout=30)
     assert not waiter.is_alive() and rest == [] and ac.is_empty()
     client.cancel(lazy)
+
+
+def test_a_future_given_as_timeout_is_named(client):
+    x, y = client.submit(abs, -1), client.submit(abs, -2)
+    with pytest.raises(TypeError, match="a timeout is .* not a Future"):
+        wait(x, y)  # two futures, the second taken as the timeout
+    with pytest.raises(TimeoutError):
+        wait([client.submit(slow, 1, 2, pure=False)], timeout="10ms")
+    with pytest.raises(TimeoutError):
+        list(as_completed([client.submit(slow, 1, 2, pure=False)], timeout="10ms"))
+
+
+def test_as_completed_yields_a_future_as_often_as_it_was_added(client):
+    ac = as_completed()
+    x = client.submit(slow, 1, 0.2, pure=False)
+    ac.add(x)
+    ac.add(x)
+    assert ac.count() == 2
+    assert next(ac) is x and next(ac) is x
+    with pytest.raises(StopIteration):
+        next(ac)
+    ac.add(x)  # done already: yielded at once
+    assert next(ac) is x
+
+
+def test_as_completed_with_results_gives_cancelled_futures_their_error(client):
+    from rayexec import CancelledError
+
+    good = client.submit(slow, 2, 0, pure=False)
+    gone = client.submit(slow, 3, 5, pure=False)
+    bad = client.submit(div, 1, 0, pure=False)
+    ac = as_completed([good, gone, bad], with_results=True, raise_errors=False)
+    gone.cancel()
+    results = dict(ac)
+    assert results[good] == 2
+    assert isinstance(results[gone], CancelledError)
+    assert results[bad][0] is ZeroDivisionError
+    ac = as_completed([good, gone, bad], with_results=True)
+    with pytest.raises(ZeroDivisionError):  # the failure raises, the cancellation does not
+        list(ac)

@@ -30,6 +30,8 @@ import threading
 import time
 import weakref
 
+from ..utils import open_port
+
 logger = logging.getLogger(__name__)
 
 READY_LINE = "Ray runtime started"
@@ -59,9 +61,7 @@ def free_port(preferred: int | None = None, host: str = "") -> int:
                 return preferred
             except OSError:
                 pass
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
+    return open_port(host)
 
 
 def use_token_auth(env=None) -> None:
