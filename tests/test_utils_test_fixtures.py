@@ -27,13 +27,11 @@ def test_varying_steps_through_its_items_across_processes(c):  # noqa: F811
     assert c.gather(c.map(func, [f, g, f], pure=False, batch_size=1)) in ([1, 3, 2], [2, 3, 1])
 
 
-def test_cluster_blocks_do_not_share_published_datasets(c):  # noqa: F811
+def test_cluster_blocks_do_not_share_published_datasets(loop):  # noqa: F811
+    from rayexec import Client
     from rayexec.utils_test import cluster
 
-    c.publish_dataset(1, name="left-over")
-    c.close()
-    with cluster() as (s, _):
-        from rayexec import Client
-
-        with Client(s["address"]) as fresh:
-            assert "left-over" not in fresh.list_datasets()
+    with cluster() as (s, _), Client(s["address"], loop=loop) as first:
+        first.publish_dataset(1, name="left-over")
+    with cluster() as (s, _), Client(s["address"], loop=loop) as fresh:
+        assert "left-over" not in fresh.list_datasets()
