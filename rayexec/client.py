@@ -257,10 +257,11 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         :meth:`scheduler_info`.
 
         >>> client.scheduler.address  # doctest: +SKIP
-        '127.0.0.1:6379'
+        'tcp://127.0.0.1:6379'
         """
         self._check_open()
-        return SchedulerAddress(self._connection.address)
+        address = self._connection.address
+        return SchedulerAddress(address if "://" in address else f"tcp://{address}")
 
     @property
     def futures(self) -> dict[str, TaskState]:
