@@ -92,9 +92,8 @@ def _walk(e, wait, progress, as_completed) -> None:
     print(">>> progress(e.map(time.sleep, [0.2] * 8, pure=False))")
     progress(e.map(time.sleep, [0.2] * 8, pure=False))
     sleepers = e.map(time.sleep, [0.6, 0.2, 0.4], pure=False)
-    print(">>> [f.key for f in as_completed(e.map(time.sleep, [0.6, 0.2, 0.4]))]")
-    for done in as_completed(sleepers):
-        print("   ", done)
+    print(">>> [f.key for f in as_completed(e.map(time.sleep, [0.6, 0.2, 0.4], pure=False))]\n",
+          [f.key for f in as_completed(sleepers)])
 
     _step("restart: cancel everything, drop all data, fresh worker processes")
     e.restart()
