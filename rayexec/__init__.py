@@ -42,6 +42,8 @@ _EXPORTS = {
     "TimeoutError": "errors",
     "KilledWorker": "errors",
     "FutureLostError": "errors",
+    "WorkerOutOfMemory": "errors",
+    "ClusterLostError": "errors",
     "LocalCluster": "deploy.local_cluster",
     "Scheduler": "deploy.local_cluster",
     "Worker": "deploy.local_cluster",

@@ -49,6 +49,28 @@ class KilledWorker(RuntimeError):
     """A task's worker process died while running it, more often than retries allowed."""
 
 
+class WorkerOutOfMemory(KilledWorker, MemoryError):
+    """Ray's memory monitor killed the task's worker: its node ran out of memory.
+
+    A ``KilledWorker`` (what distributed raises when a task's workers die) that
+    is also a ``MemoryError``, so either ``except`` catches it.
+
+    >>> issubclass(WorkerOutOfMemory, KilledWorker) and issubclass(WorkerOutOfMemory, MemoryError)
+    True
+    """
+
+
+class ClusterLostError(FutureLostError, ConnectionError):
+    """The Ray cluster stopped answering: its head node is gone.
+
+    Every future of a client connected to it fails with this error (status
+    ``lost``), and so does every later call of that client.
+
+    >>> issubclass(ClusterLostError, ConnectionError)
+    True
+    """
+
+
 class RemoteFailure:
     """The failure of one element of a batched ``map`` task.
 
@@ -174,7 +196,15 @@ def user_exception(error: BaseException) -> BaseException:
         error = error.exception
     if isinstance(error, (rx.TaskCancelledError,)):
         return CancelledError(str(error))
-    if isinstance(error, (rx.WorkerCrashedError, rx.NodeDiedError)):
+    if isinstance(error, rx.OutOfMemoryError):
+        # Ray's message runs to a page of advice; its first line says how full the node was.
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        return WorkerOutOfMemory(
+            "the task's worker was killed because its node ran out of memory "
+            f"(Ray's memory monitor), on its last allowed attempt: {first_line}")
+    if isinstance(error, rx.NodeDiedError):
+        return KilledWorker(f"the node running this task died (a lost node): {error}")
+    if isinstance(error, rx.WorkerCrashedError):
         return KilledWorker(f"the worker running this task died: {error}")
     if isinstance(error, rx.ObjectLostError):
         return FutureLostError(f"the result is lost from the cluster: {error}")

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from .fault_settings import bound_memory_retries, outliving_the_head
 from .ray_logs import quiet_ray
 
 logger = logging.getLogger(__name__)
@@ -103,6 +104,7 @@ def connect(address: str | None = None, *, timeout: float = 30, n_workers: int |
     import ray
 
     quiet_ray()  # before Ray starts anything: its start-up notices are not the user's
+    bound_memory_retries()  # read by Ray when this process connects
     if address is not None:
         address = normalize_address(address)
         check_reachable(address, timeout)
@@ -118,7 +120,8 @@ def connect(address: str | None = None, *, timeout: float = 30, n_workers: int |
     if address is not None:
         _use_token_if_available()
         try:
-            context = ray.init(address=address, **quiet_ray())
+            with outliving_the_head():
+                context = ray.init(address=address, **quiet_ray())
         except ConnectionError as exc:
             raise ConnectionError(
                 f"could not connect to the Ray cluster at {address!r}: {exc}. If it uses "
