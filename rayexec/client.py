@@ -31,8 +31,9 @@ from .asynchronous import (
 from .coordination.dataset_methods import DatasetMethods
 from .coordination.metadata_methods import MetadataMethods
 from .deploy import connect
+from .deploy.watch import HeadWatch, close_lost, head_address
 from .diagnostics.methods import DiagnosticsMethods
-from .errors import FutureCancelledError, only_remote_frames
+from .errors import ClusterLostError, FutureCancelledError, only_remote_frames
 from .execution import RemoteFunctions, Slot
 from .functions import futures_of
 from .future import Future
@@ -94,6 +95,8 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         self._generation = 0  # bumped by restart(): new tasks run in fresh worker processes
         self._forgotten: set[TaskState] = set()  # fire_and_forget keeps these until done
         self._callback_pool: ThreadPoolExecutor | None = None
+        self._watch: HeadWatch | None = None
+        self._lost: ClusterLostError | None = None  # set once the cluster stops answering
         self._cpus: int | None = None
         self._loop = loop
         self._set_as_default = set_as_default
@@ -109,6 +112,9 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
             return self
         self.status = "connecting"
         self._connection = connect.connect(**self._connect_args)
+        head = head_address()
+        if head is not None:
+            self._watch = HeadWatch(head, self._cluster_lost).start()
         self.status = "running"
         if self._set_as_default:
             defaults.set_default(self)
@@ -184,17 +190,33 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
             self.status = "closed"
             return
         self.status = "closing"
+        if self._watch is not None:
+            self._watch.stop()
         with self._lock:
             states = list(self._states.values())
             self._states.clear()
             self._forgotten.clear()
-        self._cancel_states(states, kill_batches=True)
+        if self._lost is None:  # a lost cluster has nothing left to cancel (Ray calls would hang)
+            self._cancel_states(states, kill_batches=True)
         defaults.forget(self)
         self._deactivate_dask()
         if self._callback_pool is not None:
             self._callback_pool.shutdown(wait=False)
-        self._connection.close()
+        if self._lost is None:
+            self._connection.close()
+        else:
+            close_lost(self._connection)
         self.status = "closed"
+
+    def _cluster_lost(self, error: ClusterLostError) -> None:
+        """The head watch's report: every future, pending or finished, is lost."""
+        logger.error("%s: %s", self.id, error)
+        with self._lock:
+            self._lost = error
+            states = list(self._states.values())
+            self._forgotten.clear()
+        for state in states:
+            state.fail(error)
 
     @async_capable
     def shutdown(self, asynchronous=None) -> None:
@@ -227,6 +249,8 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         return futures_of(futures)
 
     def _check_open(self) -> None:
+        if self._lost is not None:
+            raise ClusterLostError(str(self._lost))
         if self.status == "newly-created":
             raise RuntimeError(f"{self.id} is asynchronous: `await` it before use")
         if self.status != "running":

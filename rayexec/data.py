@@ -6,9 +6,11 @@ read back from the store is read-only, as Ray makes it.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from .errors import (
+    ClusterLostError,
     FutureCancelledError,
     RemoteFailure,
     TimeoutError,
@@ -75,7 +77,7 @@ def fetch(states: list[TaskState]) -> list:
             raise FutureCancelledError(state.key)
     remote = [(state, ref) for state, local, ref in held if local is None]
     try:
-        values = ray.get([ref for _, ref in remote]) if remote else []
+        values = _get([ref for _, ref in remote], [s for s, _ in remote]) if remote else []
     except ray.exceptions.RayError:
         # Find which one failed, so that its own error is the one raised.
         return [fetch_one(s) for s in states]
@@ -96,7 +98,7 @@ def fetch_one(state: TaskState, timeout: float | None = None) -> Any:
     if ref is None:
         raise FutureCancelledError(state.key)
     try:
-        value = ray.get(ref, timeout=timeout)
+        value = _get(ref, [state], timeout)
     except ray.exceptions.GetTimeoutError:
         raise TimeoutError(f"{state.key} did not finish within {timeout} s") from None
     except ray.exceptions.RayError as error:
@@ -106,6 +108,32 @@ def fetch_one(state: TaskState, timeout: float | None = None) -> Any:
         raise with_remote_traceback(settled or user_exception(error)) from None
     _settle(state, value)
     return value
+
+
+# How often a long ray.get looks up from its wait to see whether the cluster is gone.
+_CHECK_EVERY = 1.0
+
+
+def _get(refs, states: list[TaskState], timeout: float | None = None):
+    """``ray.get(refs, timeout=timeout)``, that also ends when the cluster is lost.
+
+    A ``ray.get`` on a task whose head node died waits forever; the client's
+    head watch marks the states lost instead (``ClusterLostError``), which this
+    wait notices within a second.  A quick result costs one ``ray.get``, as before.
+    """
+    import ray
+
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        try:
+            return ray.get(refs, timeout=_CHECK_EVERY if left is None else min(left, _CHECK_EVERY))
+        except ray.exceptions.GetTimeoutError:
+            for state in states:
+                if isinstance(state.exception, ClusterLostError):
+                    raise state.exception from None
+            if left is not None and left <= _CHECK_EVERY:
+                raise
 
 
 def _settle(state: TaskState, value: Any) -> None:
