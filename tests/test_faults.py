@@ -64,3 +64,20 @@ def test_client_process_that_exits_without_closing_leaves_nothing_running(ray_cl
     time.sleep(8)
     assert not marker.exists()
     assert ray.is_initialized()
+
+
+def test_client_whose_head_dies_fails_every_future_and_call_and_lives_on():
+    # The script starts a head (`ray start --head`, free ports), connects, kills the head.
+    out = run_script("fault_head_lost.py", timeout=900)
+    assert out.returncode == 0, out.stderr[-4000:]
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    # every wait in the script is bounded: a hang would show as a TimeoutError here
+    for operation in ("running.result", "done.result", "gather", "submit"):
+        assert report[operation]["outcome"].startswith("ClusterLostError: the Ray cluster at"), (
+            operation, report[operation])
+        assert "head node is gone" in report[operation]["outcome"]
+    assert report["running.status"] == "lost"
+    assert report["wait"]["outcome"] == "1"  # the lost future counts as done
+    assert report["close"]["outcome"] == "None"
+    # Ray would have ended the process a minute after losing the head
+    assert report["alive_after"] >= 65
