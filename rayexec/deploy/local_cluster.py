@@ -95,6 +95,18 @@ def _shim_for_tasks(env) -> None:
         pass
 
 
+class NodeStartError(RuntimeError):
+    """A Ray node did not come up: the first line says why, the rest is Ray's output."""
+
+    def __init__(self, reason: str, output: str = "", exited: bool = True):
+        super().__init__(reason, output)
+        self.exited = exited
+
+    def __str__(self) -> str:
+        reason, output = self.args[0], self.args[1] if len(self.args) > 1 else ""
+        return f"{reason}\n{output[-4000:]}" if output else reason
+
+
 class RayNode:
     """One ``ray start --block`` child process: a head (``address=None``) or a worker.
 
@@ -115,7 +127,8 @@ class RayNode:
         self.verbose = verbose
         self._lines: collections.deque[str] = collections.deque(maxlen=300)
         self._ready = threading.Event()
-        self._args = self._command(num_cpus, resources, object_store_memory, dashboard_address)
+        self._spec = (num_cpus, resources, object_store_memory, dashboard_address)
+        self._args = self._command(*self._spec)
         self.process: subprocess.Popen | None = None
 
     def _command(self, num_cpus, resources, object_store_memory, dashboard_address) -> list:
@@ -189,19 +202,46 @@ class RayNode:
                 self._ready.set()
 
     def wait_ready(self, timeout: float = 120) -> RayNode:
-        """Block until the node is up; ``RuntimeError`` with Ray's output if it is not."""
+        """Block until the node is up; ``NodeStartError`` with Ray's output if it is not."""
         deadline = time.monotonic() + timeout
         while not self._ready.wait(0.2):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 failed = self.process.poll() is not None
                 self.stop()
                 what = "exited" if failed else f"was not up within {timeout} s"
-                raise RuntimeError(f"`ray start` for {self.describe()} {what}:\n"
-                                   + "\n".join(list(self._lines)[-40:]))
+                raise NodeStartError(f"`ray start` for {self.describe()} {what}: "
+                                     f"{self._reason()}", self.output(), exited=failed)
         return self
 
-    def start(self, timeout: float = 120) -> RayNode:
-        return self.launch().wait_ready(timeout)
+    def start(self, timeout: float = 120, attempts: int = 3) -> RayNode:
+        """Launch the node and wait until it is up, ``attempts`` times at most.
+
+        On a loaded machine ``ray start`` gives up by itself when its raylet has
+        not registered within Ray's fixed 30 s; a fresh attempt (new ports) is
+        what Ray allows.  A node that was not up within ``timeout`` is not retried.
+        """
+        for attempt in range(1, attempts + 1):
+            try:
+                return self.launch().wait_ready(timeout)
+            except NodeStartError as exc:
+                if not exc.exited or attempt == attempts:
+                    if attempt > 1:
+                        exc.args = (f"{exc.args[0]} (attempt {attempt} of {attempts})",
+                                    *exc.args[1:])
+                    raise
+                logger.warning("%s; starting it again", exc.args[0])
+                self._lines.clear()
+                self.node_manager_port = free_port()
+                self._args = self._command(*self._spec)
+
+    def _reason(self) -> str:
+        """Ray's one-line reason (its last exception line), and where its logs are."""
+        lines = [line for line in self._lines if line.strip()]
+        reason = next((line for line in reversed(lines)
+                       if line.startswith(("Exception:", "RuntimeError:", "OSError:",
+                                           "ConnectionError:", "ValueError:"))),
+                      lines[-1] if lines else "no output")
+        return f"{reason.strip()} (Ray's logs: /tmp/ray/session_latest/logs on this machine)"
 
     def describe(self) -> str:
         return f"the head at port {self.port}" if self.head else f"a worker of {self.address}"
