@@ -213,7 +213,7 @@ class RayNode:
                                      f"{self._reason()}", self.output(), exited=failed)
         return self
 
-    def start(self, timeout: float = 120, attempts: int = 3) -> RayNode:
+    def start(self, timeout: float = 120, attempts: int = 5) -> RayNode:
         """Launch the node and wait until it is up, ``attempts`` times at most.
 
         On a loaded machine ``ray start`` gives up by itself when its raylet has
