@@ -208,6 +208,13 @@ class RayNode:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 failed = self.process.poll() is not None
                 self.stop()
+                if failed:
+                    # A `ray start` that gave up leaves its raylet (and the head's GCS)
+                    # running in the session we gave it: end them before any retry.
+                    try:
+                        os.killpg(self.process.pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
                 what = "exited" if failed else f"was not up within {timeout} s"
                 raise NodeStartError(f"`ray start` for {self.describe()} {what}: "
                                      f"{self._reason()}", self.output(), exited=failed)
