@@ -30,6 +30,15 @@ def ray_cluster():
     # (children of the raylets started here) must be able to import them.
     os.environ["PYTHONPATH"] = os.pathsep.join(
         p for p in (*TEST_FOLDERS, os.environ.get("PYTHONPATH")) if p)
+    cluster = start_with_retries(lambda: _session_cluster(Cluster))
+    ray.init(address=cluster.address, logging_level="WARNING")
+    cluster.wait_for_nodes()
+    yield cluster
+    ray.shutdown()
+    cluster.shutdown()
+
+
+def _session_cluster(Cluster):
     from rayexec.deploy.local_cluster import free_port
 
     # Each node's dashboard agent would take Ray's fixed default port (52365), which
@@ -39,11 +48,35 @@ def ray_cluster():
         "dashboard_agent_listen_port": free_port()})
     cluster.add_node(num_cpus=1, object_store_memory=400 * 2**20, resources={"special": 1},
                      dashboard_agent_listen_port=free_port())
-    ray.init(address=cluster.address, logging_level="WARNING")
-    cluster.wait_for_nodes()
-    yield cluster
-    ray.shutdown()
-    cluster.shutdown()
+    return cluster
+
+
+def start_with_retries(start, attempts=3):
+    """``start()``, again after a failure, ``attempts`` times at most.
+
+    On a loaded machine a Ray node gives up when its raylet has not registered
+    within Ray's fixed 30 s, leaving the processes it started running; those
+    (children of this process that the attempt started) are ended before the
+    next attempt.
+    """
+    import psutil
+
+    me = psutil.Process()
+    for attempt in range(1, attempts + 1):
+        before = {p.pid for p in me.children(recursive=True)}
+        try:
+            return start()
+        except Exception as exc:
+            for leftover in me.children(recursive=True):
+                if leftover.pid not in before:
+                    try:
+                        leftover.kill()
+                    except psutil.Error:
+                        pass
+            if attempt == attempts:
+                raise
+            print(f"test cluster start failed ({str(exc).splitlines()[0]}); starting it again",
+                  file=sys.stderr)
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 retried, then an error that names memory; the client and other work go on.
 
 The script gives one node of its own cluster a memory monitor that treats the
-machine as full 500 MB above what it uses when the node starts (Ray's
+machine as full 800 MB above what it uses when the node starts (Ray's
 ``RAY_memory_usage_threshold``), so no task allocates more than 1.4 GB even on
 a machine shared with others.
 """
@@ -19,9 +19,14 @@ def test_task_and_graph_part_killed_for_memory_fail_with_a_memory_error(tmp_path
     report = json.loads(out.stdout.strip().splitlines()[-1])
     for what in ("task", "graph"):
         outcome = report[what]
+        # The node's threshold is the machine's use when it started plus 800 MB;
+        # others on a shared machine can move that use by more than the margins.
         if outcome.get("result") == "'not killed'":
             pytest.skip("the machine's memory use fell by more than the task allocated while "
                         "it ran, so the memory monitor never fired")
+        if outcome["attempts"] == 0:
+            pytest.skip("the machine's memory use rose by more than 800 MB before the task "
+                        "started, so the memory monitor killed it before it ran")
         assert outcome["type"] == "WorkerOutOfMemory", outcome
         assert "ran out of memory" in outcome["message"]
         assert outcome["killed_worker"] and outcome["memory_error"], outcome
