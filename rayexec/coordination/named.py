@@ -261,12 +261,15 @@ def coordinator():
     if not ray.is_initialized():
         raise RuntimeError("coordination primitives need a connection to the cluster: "
                            "create a Client first")
+    # A handle belongs to the connection that made it: after ray.shutdown() and a
+    # new connection (a client closed and another made) it names no actor any more.
+    job = ray.get_runtime_context().get_job_id()
     with _lock:
-        if _handle is None:
-            _handle = ray.remote(Coordinator).options(
+        if _handle is None or _handle[0] != job:
+            _handle = (job, ray.remote(Coordinator).options(
                 name=ACTOR_NAME, namespace=NAMESPACE, get_if_exists=True, lifetime="detached",
-                num_cpus=0, max_concurrency=MAX_WAITERS).remote()
-        return _handle
+                num_cpus=0, max_concurrency=MAX_WAITERS).remote())
+        return _handle[1]
 
 
 def call(method: str, *args) -> Any:
@@ -284,7 +287,7 @@ def call(method: str, *args) -> Any:
             return ray.get(getattr(handle, method).remote(*args))
         except ray.exceptions.RayActorError:
             with _lock:
-                if _handle is handle:
+                if _handle is not None and _handle[1] is handle:
                     _handle = None
             if attempt == 2:
                 raise
