@@ -249,7 +249,7 @@ class ActorFuture(BaseActorFuture):
         """The method's return value, waiting up to ``timeout`` (seconds or ``"1s"``)."""
         import ray
 
-        from .errors import TimeoutError
+        from .errors import KilledWorker, TimeoutError
         from .timeouts import parse_timeout
 
         try:
@@ -258,7 +258,7 @@ class ActorFuture(BaseActorFuture):
             raise TimeoutError(f"a call on actor {self._key} did not finish "
                                f"within {timeout} s") from None
         except ray.exceptions.RayActorError as error:
-            raise RuntimeError(f"the worker holding actor {self._key} was lost: "
+            raise KilledWorker(f"the worker holding actor {self._key} was lost: "
                                f"{error}") from None
         except ray.exceptions.RayError as error:
             raise with_remote_traceback(user_exception(error)) from None

@@ -194,6 +194,13 @@ def user_exception(error: BaseException) -> BaseException:
 
     if isinstance(error, RemoteFailure):
         error = error.exception
+    if isinstance(error, rx.RayTaskError) and not isinstance(error, rx.TaskCancelledError):
+        cause = error.cause
+        if cause is None or isinstance(cause, rx.RayTaskError):
+            return error
+        # a task whose input failed for a system reason (a killed worker, a lost
+        # object) carries that failure as its cause: it is named as such below
+        error = cause
     if isinstance(error, (rx.TaskCancelledError,)):
         return CancelledError(str(error))
     if isinstance(error, rx.OutOfMemoryError):
@@ -206,13 +213,10 @@ def user_exception(error: BaseException) -> BaseException:
         return KilledWorker(f"the node running this task died (a lost node): {error}")
     if isinstance(error, rx.WorkerCrashedError):
         return KilledWorker(f"the worker running this task died: {error}")
+    if isinstance(error, rx.RayActorError):
+        return KilledWorker(f"the worker holding this actor died: {error}")
     if isinstance(error, rx.ObjectLostError):
         return FutureLostError(f"the result is lost from the cluster: {error}")
     if isinstance(error, rx.TaskUnschedulableError):
         return PlacementError(f"no worker can run this task any more: {error}")
-    if isinstance(error, rx.RayTaskError):
-        cause = error.cause
-        if cause is None or isinstance(cause, rx.RayTaskError):
-            return error
-        error = cause
     return error
