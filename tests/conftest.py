@@ -30,6 +30,8 @@ def ray_cluster():
     # (children of the raylets started here) must be able to import them.
     os.environ["PYTHONPATH"] = os.pathsep.join(
         p for p in (*TEST_FOLDERS, os.environ.get("PYTHONPATH")) if p)
+    # Ray's wait for a starting node to register is too short on a loaded machine.
+    os.environ.setdefault("RAY_raylet_start_wait_time_s", "120")
     cluster = start_with_retries(lambda: _session_cluster(Cluster))
     ray.init(address=cluster.address, logging_level="WARNING")
     cluster.wait_for_nodes()

@@ -35,6 +35,7 @@ from ..utils import open_port
 logger = logging.getLogger(__name__)
 
 READY_LINE = "Ray runtime started"
+RAYLET_REGISTER_WAIT = 120  # seconds
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # Makes the child get SIGTERM when this process dies, even by SIGKILL, so no
 # node outlives the program that started it (Linux; elsewhere atexit covers it).
@@ -179,6 +180,9 @@ class RayNode:
         # Drain on SIGTERM exists for Ray Serve; a scheduler or worker stops at once,
         # as distributed's do.
         env.setdefault("RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S", "0")
+        # How long the head waits for a starting node to register; at load averages
+        # of 20 and more Ray's default is too short and the node gives up.
+        env.setdefault("RAY_raylet_start_wait_time_s", str(RAYLET_REGISTER_WAIT))
         use_token_auth(env)
         _shim_for_tasks(env)
         command = [sys.executable, "-c", _LAUNCHER, sys.executable, "-m", "ray.scripts.scripts",
