@@ -48,7 +48,7 @@ __all__ = [
     "NO_AMM", "a", "async_poll_for", "asyncinc", "b", "block_on_event", "c", "captured_logger",
     "clean", "cleanup", "client", "client_no_amm", "client_secondary", "cluster",
     "cluster_fixture", "dec", "div", "double", "gen_cluster", "gen_test", "inc", "loop",
-    "loop_in_thread", "map_varying", "mul", "nodebug", "poll_for", "running_loop", "randominc",
+    "loop_in_thread", "map_varying", "mul", "nodebug", "poll_for", "popen", "running_loop", "randominc",
     "s", "slowadd", "slowdec", "slowdouble", "slowidentity", "slowinc", "slowsum", "throws",
     "varying", "wait_for",
 ]
@@ -659,3 +659,38 @@ def captured_logger(logger, level=logging.INFO, propagate=None):
     finally:
         logger.handlers[:], level, logger.propagate = saved
         logger.setLevel(level)
+
+
+@contextlib.contextmanager
+def popen(args: list[str], capture_output: bool = False, terminate_timeout: float = 10,
+          kill_timeout: float = 5, **kwargs):
+    """Start a process (``dscheduler``, ``rayexec run`` ...) and stop it when the block ends.
+
+    The process is asked to stop (SIGTERM), then killed after
+    ``terminate_timeout`` seconds; with ``capture_output`` its stdout and
+    stderr (merged) are printed once it has ended, as distributed's helper does.
+
+    >>> import sys
+    >>> with popen([sys.executable, "-c", "import time; time.sleep(60)"]) as proc:
+    ...     proc.poll() is None
+    True
+    >>> proc.returncode is not None
+    True
+    """
+    import subprocess
+
+    if capture_output:
+        kwargs.update(stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(args, **kwargs)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+        try:
+            out, _ = proc.communicate(timeout=terminate_timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate(timeout=kill_timeout)
+        if capture_output and out:
+            print(out.decode(errors="replace"))
