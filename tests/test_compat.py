@@ -180,3 +180,15 @@ def test_a_name_shared_with_a_submodule_stays_the_function():
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=120, env={**os.environ, "PYTHONPATH": compat_dir()})
     assert done.stdout.split() == ["True", "rayexec.workers.worker_client"], done.stderr
+
+
+def test_modules_are_attributes_of_the_package_as_in_distributed():
+    # dask's tests write distributed.lock.Lock() without importing distributed.lock.
+    code = ("import sys, distributed\n"
+            "assert distributed.lock.Lock is distributed.Lock\n"
+            "assert distributed.client.Future is distributed.Future\n"
+            "assert distributed.utils.thread_state is not None\n"
+            "assert 'ray' not in sys.modules, 'importing the shim imported ray'\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": compat_dir()})
+    assert done.returncode == 0, done.stderr[-3000:]

@@ -23,8 +23,31 @@ from dask.config import config  # noqa: F401
 from rayexec import __all__ as _rayexec_names
 from rayexec import __dir__, __getattr__  # noqa: F401
 
+# distributed's package imports its modules, so code reaches them as attributes
+# (``distributed.lock.Lock``, ``distributed.client.Future``) without importing them.
+from . import (  # noqa: E402, F401
+    actor,
+    client,
+    core,
+    deploy,
+    diagnostics,
+    event,
+    lock,
+    multi_lock,
+    nanny,
+    queues,
+    scheduler,
+    security,
+    semaphore,
+    threadpoolexecutor,
+    utils,
+    variable,
+    worker,
+)
+
 # A name that is also a submodule's, bound now as distributed binds it: importing the
 # submodule later (`import distributed.worker_client`) must not make the name the module.
 from .worker_client import worker_client  # noqa: F401,E402
 
 __all__ = sorted({*_rayexec_names, "config", "print", "warn", "dask"})
+

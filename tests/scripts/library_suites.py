@@ -111,7 +111,15 @@ def _plugin(folder: str, real: bool, compat: str, excluded: dict[str, str]) -> s
 
 
 # pytest's --deselect matches prefixes (test_persist would take test_persist_nested).
+# Marks of pytest plugins the suites use but this venv may lack (pytest-rerunfailures'
+# flaky, pytest-run-parallel's thread_unsafe) are declared, or a suite that turns
+# warnings into errors fails to collect.
 _DESELECT = """
+def pytest_configure(config):
+    for mark in ("flaky", "thread_unsafe"):
+        config.addinivalue_line("markers", mark + ": a mark of a pytest plugin not installed")
+
+
 def pytest_collection_modifyitems(config, items):
     def excluded(item):
         return any(item.nodeid == t or item.nodeid.startswith(t + "[") for t in EXCLUDED)
