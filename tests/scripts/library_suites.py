@@ -8,7 +8,8 @@ distributed, to compare -- and prints pytest's summary and the tests left out,
 each with its reason.  Nothing is downloaded and no upstream test is copied
 here; a checkout at the installed version is at hand with ``pip download
 --no-deps --no-binary :all: joblib==X`` (the sdists carry the tests).
-``tests/test_libraries_suites.py`` runs it under pytest when ``JOBLIB_SOURCE``,
+With ``RAY_ADDRESS`` set, the shim's tests run on that running Ray cluster
+instead of starting one.  ``tests/test_libraries_suites.py`` runs it under pytest when ``JOBLIB_SOURCE``,
 ``DASK_SOURCE`` or ``XARRAY_SOURCE`` names a checkout.
 
 The library's own pytest configuration and conftest apply (its fixtures, marks
@@ -103,12 +104,24 @@ def _plugin(folder: str, real: bool, compat: str, excluded: dict[str, str]) -> s
     check = (f"assert not distributed.__file__.startswith({compat!r}), distributed.__file__\n"
              if real else
              "import rayexec\n"
-             "assert distributed.Client is rayexec.Client, distributed.__file__\n")
+             "assert distributed.Client is rayexec.Client, distributed.__file__\n"
+             + _CONNECT)
     tests = sorted(t for t in excluded if not t.endswith(".py"))
     with open(os.path.join(folder, "which_distributed.py"), "w") as f:
         f.write("import distributed\n" + check + f"EXCLUDED = {tests!r}\n" + _DESELECT)
     return "which_distributed"
 
+
+# With RAY_ADDRESS set, the tests run on that running cluster (utils_test uses the Ray
+# already running in the process) instead of starting one; its workers get the shim and
+# the checkout on their path, for this job only.
+_CONNECT = """
+import os
+if os.environ.get("RAY_ADDRESS"):
+    import ray
+    ray.init(address=os.environ["RAY_ADDRESS"], logging_level="ERROR",
+             runtime_env={"env_vars": {"PYTHONPATH": os.environ["PYTHONPATH"]}})
+"""
 
 # pytest's --deselect matches prefixes (test_persist would take test_persist_nested).
 # Marks of pytest plugins the suites use but this venv may lack (pytest-rerunfailures'
@@ -131,7 +144,7 @@ def pytest_collection_modifyitems(config, items):
 
 
 def command(library: str, checkout: str, real: bool = False, extra=(),
-            test_timeout: int = 180) -> tuple[list[str], dict]:
+            test_timeout: int = 300) -> tuple[list[str], dict]:
     """The pytest command line and environment running ``library``'s suite."""
     if library not in SUITES:
         raise ValueError(f"library must be one of {sorted(SUITES)}, got {library!r}")
