@@ -170,6 +170,10 @@ class _MissingModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 
 def _install() -> None:
+    global _installed
+    if _installed:
+        return
+    _installed = True
     import distributed
 
     if not distributed.__file__.startswith(COMPAT):
@@ -180,9 +184,21 @@ def _install() -> None:
     sys.meta_path.append(_MissingModules())
 
 
-if os.environ.get("DISTRIBUTED_SUITE_PLUGIN"):
+_installed = False
+
+
+def install_in_worker() -> None:
+    """The stand-ins in a Ray worker process, which imports the test modules to
+    unpickle their functions and classes (Ray's own processes are left alone)."""
+    if sys.argv and sys.argv[0].endswith("default_worker.py"):
+        _install()
+
+
+def pytest_configure(config):
     _install()
-    from distributed.utils_test import *  # noqa: F401,F403  (the fixtures)
+    # distributed's fixtures (client, c, loop, s, a, b, cleanup ...), as its conftest gives them
+    config.pluginmanager.register(importlib.import_module("distributed.utils_test"),
+                                  "distributed-fixtures")
 
 
 def _upstream_name(item) -> str:
@@ -255,11 +271,11 @@ def run(source: str, pytest_args=(), timeout: float = 3600, only=None) -> dict:
         # by reference), and with them distributed's internals: the stand-ins must be
         # in place there too, before anything imports them.
         with open(os.path.join(tmp, "sitecustomize.py"), "w") as hook:
-            hook.write("import distributed_suite  # noqa: F401\n")
+            hook.write("import distributed_suite\n\ndistributed_suite.install_in_worker()\n")
         # Functions defined in the test modules travel by reference: the workers
         # (children of the test process's Ray) import them from the test folders.
         folders = sorted({os.path.dirname(f) for f in files})
-        env = {**os.environ, "DISTRIBUTED_SUITE_PLUGIN": "1", "DISTRIBUTED_SUITE_REPORT": report,
+        env = {**os.environ, "DISTRIBUTED_SUITE_REPORT": report,
                "PYTHONPATH": os.pathsep.join(
                    [tmp, COMPAT, os.path.dirname(os.path.abspath(__file__)), *folders])}
         subprocess.run(
