@@ -4,6 +4,7 @@ persisted dask collections held in lists, tuples and dicts -- as distributed doe
 import time
 
 import dask.array as da
+import pytest
 
 from rayexec import futures_of, progress, wait
 
@@ -51,3 +52,8 @@ def test_cancel_and_who_has_take_collections_in_containers(client):
     z = persisted(client)
     client.cancel([z])
     assert all(f.status == "cancelled" for f in futures_of(z))
+
+
+def test_progress_refuses_an_unknown_grouping():
+    with pytest.raises(ValueError, match="`group_by` should be 'spans', 'prefix', or a Callable"):
+        progress(None, group_by="incorrect")

@@ -91,7 +91,7 @@ def check_reachable(address: str, timeout: float) -> None:
     except OSError as exc:
         # A refusal comes at once, a silent host only after the timeout: say which.
         raise OSError(
-            f"cannot reach a Ray cluster at {address!r}: {exc.strerror or exc} after "
+            f"cannot connect to a Ray cluster at {address!r}: {exc.strerror or exc} after "
             f"{time.monotonic() - started:.1f} s (timeout={timeout:g} s). "
             "Is `ray start --head` running there?"
         ) from exc

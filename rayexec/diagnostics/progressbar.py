@@ -20,6 +20,8 @@ def progress(*futures, notebook=None, multi=True, complete=True, group_by="prefi
     >>> progress(client.map(time.sleep, [0.5] * 4))  # doctest: +SKIP
     100%|██████████| 4/4 [00:01<00:00, 3.98it/s]
     """
+    if group_by not in ("spans", "prefix") and not callable(group_by):
+        raise ValueError(f"`group_by` should be 'spans', 'prefix', or a Callable, got {group_by!r}")
     found = futures_of(list(futures))
     left = threading.Semaphore(0)
     with tqdm(total=len(found), unit="task", file=file or sys.stderr,

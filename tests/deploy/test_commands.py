@@ -139,7 +139,7 @@ def test_worker_fails_clearly_without_scheduler():
         assert worker.process.wait(120) == 1
     finally:
         worker.stop(signal.SIGKILL)
-    assert f"cannot reach a Ray cluster at '127.0.0.1:{port}'" in worker.text()
+    assert f"cannot connect to a Ray cluster at '127.0.0.1:{port}'" in worker.text()
     assert_all_stopped(port)
 
 
