@@ -8,6 +8,7 @@ its ObjectRef go too and Ray frees the data.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import uuid
@@ -232,13 +233,21 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         if self.cluster is not None:
             self.cluster.close()
 
+    @contextlib.contextmanager
     def as_current(self):
         """Make this client the current one inside a ``with`` block (this thread or task only).
+
+        dask computes on it there too, even where its configuration names another
+        scheduler, as with distributed.
 
         >>> with client.as_current():  # doctest: +SKIP
         ...     assert get_client() is client
         """
-        return defaults.current_in_context(self)
+        import dask
+
+        # dask takes a client object as its scheduler (see graph.default_scheduler).
+        with defaults.current_in_context(self), dask.config.set(scheduler=self):
+            yield self
 
     def futures_of(self, futures) -> list[Future]:
         """The futures inside ``futures`` (see :func:`rayexec.futures_of`).

@@ -93,6 +93,20 @@ def test_as_current_is_scoped(client):
         other.close()
 
 
+def test_as_current_makes_dask_compute_on_it_over_its_configuration(client):
+    import dask
+
+    other = Client(set_as_default=False)
+    try:
+        with dask.config.set(scheduler="threads"):
+            assert dask.base.get_scheduler() is dask.threaded.get
+            with other.as_current():
+                assert dask.base.get_scheduler() == other.get
+            assert dask.base.get_scheduler() is dask.threaded.get
+    finally:
+        other.close()
+
+
 def test_scheduler_file_round_trip(client, tmp_path):
     path = str(tmp_path / "scheduler.json")
     client.write_scheduler_file(path)
