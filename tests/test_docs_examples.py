@@ -8,7 +8,8 @@ Python literal is checked: ``future.result()  # 1024`` must give 1024.
 An example that cannot run here -- it needs a cluster at an address of the
 reader's, a batch system, a package not on PyPI -- is preceded by
 ``<!-- not run: REASON -->`` (invisible on the rendered page); it must still
-compile.
+compile.  The programs of docs/libraries.md need libraries set up of their own:
+tests/test_libraries_docs.py runs them.
 """
 
 import glob
@@ -21,7 +22,10 @@ import sys
 from conftest import SCRIPTS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PAGES = sorted(glob.glob(os.path.join(ROOT, "docs", "*.md"))) + [os.path.join(ROOT, "README.md")]
+# Pages whose programs a test of their own runs, with the libraries they need.
+OWN_TESTS = {"libraries.md": "test_libraries_docs.py"}
+ALL_PAGES = sorted(glob.glob(os.path.join(ROOT, "docs", "*.md"))) + [os.path.join(ROOT, "README.md")]
+PAGES = [page for page in ALL_PAGES if os.path.basename(page) not in OWN_TESTS]
 EXAMPLE = re.compile(r"(?:<!-- not run: (?P<reason>[^>]*?) -->\s*\n)?```python\n(?P<code>.*?)```",
                      re.S)
 
@@ -36,8 +40,10 @@ def examples(page: str) -> list[tuple[int, str, str | None]]:
 
 def test_every_example_runs_or_says_why_not():
     assert sum(len(examples(page)) for page in PAGES) >= 15
+    for test in OWN_TESTS.values():
+        assert os.path.isfile(os.path.join(ROOT, "tests", test))
     skipped = {}
-    for page in PAGES:
+    for page in ALL_PAGES:
         for number, code, reason in examples(page):
             compile(code, f"{page}, example {number}", "exec")
             if reason is not None:
