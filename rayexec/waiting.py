@@ -55,6 +55,9 @@ def wait(fs, timeout: float | None = None, return_when: str = ALL_COMPLETED
     """
     if return_when not in (ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION):
         raise ValueError(f"unknown return_when={return_when!r}")
+    if isinstance(timeout, Future):  # wait(x, y): the second future taken as the timeout
+        raise TypeError("wait's second argument is the timeout, not a future: pass the "
+                        "futures in one list, wait([x, y])")
     timeout = parse_timeout(timeout)
     futures = _as_future_list(fs)
     if futures and wants_async(futures[0].client, None):

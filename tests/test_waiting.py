@@ -189,7 +189,7 @@ def test_as_completed_drops_work_under_its_lock(client):
 
 def test_a_future_given_as_timeout_is_named(client):
     x, y = client.submit(abs, -1), client.submit(abs, -2)
-    with pytest.raises(TypeError, match="a timeout is .* not a Future"):
+    with pytest.raises(TypeError, match=r"second argument is the timeout.* one list, wait\(\[x, y\]\)"):
         wait(x, y)  # two futures, the second taken as the timeout
     with pytest.raises(TimeoutError):
         wait([client.submit(slow, 1, 2, pure=False)], timeout="10ms")
