@@ -207,7 +207,8 @@ def _upstream_name(item) -> str:
 
 def _is_coroutine_test(item) -> bool:
     function = getattr(item, "function", None)
-    return inspect.iscoroutinefunction(getattr(function, "__wrapped__", function))
+    # through every decorator (`@nodebug @gen_cluster(...) async def ...`)
+    return function is not None and inspect.iscoroutinefunction(inspect.unwrap(function))
 
 
 def pytest_runtest_logreport(report):
