@@ -32,6 +32,7 @@ from .asynchronous import (
 from .coordination.dataset_methods import DatasetMethods
 from .coordination.metadata_methods import MetadataMethods
 from .deploy import connect
+from .deploy.ray_cluster import RayCluster
 from .deploy.watch import HeadWatch, close_lost, head_address
 from .diagnostics.methods import DiagnosticsMethods
 from .errors import ClusterLostError, FutureCancelledError, only_remote_frames
@@ -86,8 +87,10 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         self.id = name or f"Client-{uuid.uuid4()}"
         self.scheduler_file = scheduler_file
         self._entered: list = []  # context tokens of `with client:` blocks, innermost last
-        # Client(cluster): the cluster object, which shutdown() closes too.
-        self.cluster = address if _is_cluster(address) else None
+        # Client(cluster): the cluster object, which shutdown() closes too.  Otherwise
+        # the cluster this client started, or a view of the one it connected to.
+        self._given_cluster = address if _is_cluster(address) else None
+        self.cluster = self._given_cluster
         self.asynchronous = asynchronous
         self.status = "newly-created"
         self._states: weakref.WeakValueDictionary[str, TaskState] = weakref.WeakValueDictionary()
@@ -116,6 +119,9 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         head = head_address()
         if head is not None:
             self._watch = HeadWatch(head, self._cluster_lost).start()
+        if self.cluster is None:
+            self.cluster = self._connection.local_cluster or RayCluster(
+                self._connection.address, self._connection.dashboard_url)
         self.status = "running"
         if self._set_as_default:
             defaults.set_default(self)
@@ -230,8 +236,8 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         >>> client.shutdown()                            # doctest: +SKIP
         """
         self.close()
-        if self.cluster is not None:
-            self.cluster.close()
+        if self._given_cluster is not None:
+            self._given_cluster.close()
 
     @contextlib.contextmanager
     def as_current(self):

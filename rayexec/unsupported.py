@@ -80,7 +80,9 @@ CLIENT_METHODS: dict[str, tuple[str, str]] = {
     "unregister_worker_plugin": PLACEHOLDERS["WorkerPlugin"],
     "restart_workers": ("Ray restarts worker processes, not chosen nodes, on demand",
                         "Client.restart() for fresh worker processes everywhere"),
-    "retire_workers": ("Ray removes nodes with its node tools", _NODES),
+    "retire_workers": ("Ray's node drain is not public API",
+                       "client.cluster.scale(n) on a local cluster, which stops the newest "
+                       "nodes; elsewhere " + _NODES),
     "retry": ("a failed task's function and arguments are not kept once it has failed",
               "submit the call again, or submit(..., retries=n) to retry it on failure"),
     "story": ("Ray records task transitions in its own tools",

@@ -22,114 +22,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
-import threading
 
-from .local_cluster import RayNode
+from .node_commands import (  # noqa: F401  (parse_resources: public)
+    add_scheduler_arguments,
+    add_worker_arguments,
+    parse_resources,
+    scheduler_main,
+    worker_main,
+)
 from .shim import SHIM_ENV, compat_dir, prepend_pythonpath, pth_file, shim_off, shim_on
-
-
-# -- running a node in the foreground ---------------------------------------------------
-def run_node(node: RayNode, banner) -> int:
-    """Start ``node``, print ``banner(node)``, and keep it running until Ctrl-C/SIGTERM.
-
-    Returns the exit status: 0 when stopped by a signal, 1 when the node failed.
-    """
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, lambda *_: stop.set())
-    try:
-        node.launch()
-        node.wait_ready()
-    except (RuntimeError, OSError) as exc:
-        print(exc, file=sys.stderr, flush=True)
-        node.stop()
-        return 1
-    for line in banner(node):
-        print(line, flush=True)
-    try:
-        while not stop.wait(0.5):
-            if not node.alive():
-                print("The Ray node exited unexpectedly:\n" + node.output()[-3000:],
-                      file=sys.stderr, flush=True)
-                return 1
-    finally:
-        print("Stopping the Ray node and its processes", flush=True)
-        node.stop()
-    return 0
-
-
-def _node_ip() -> str:
-    from ray.util import get_node_ip_address
-
-    return get_node_ip_address()
-
-
-# -- scheduler ---------------------------------------------------------------------------
-def add_scheduler_arguments(parser, default_port: int = 8786) -> None:
-    parser.add_argument("--port", type=int, default=default_port,
-                        help=f"port of the head node, where workers and clients connect "
-                             f"(default {default_port})")
-    parser.add_argument("--host", default=None,
-                        help="address to announce (default: this machine's IP)")
-    parser.add_argument("--nthreads", type=int, default=0,
-                        help="CPUs the head offers to tasks (default 0: a scheduler runs "
-                             "no tasks; workers do)")
-    parser.add_argument("--dashboard-address", default=None,
-                        help="host:port for Ray's dashboard (default: no dashboard)")
-    parser.add_argument("--verbose", action="store_true", help="show Ray's own output")
-
-
-def scheduler_main(args, role: str = "scheduler") -> int:
-    node = RayNode(port=args.port, num_cpus=args.nthreads,
-                   dashboard_address=args.dashboard_address, verbose=args.verbose)
-    host = args.host or _node_ip()
-    return run_node(node, lambda n: [f"Start {role} at {host}:{n.port}"])
-
-
-# -- worker --------------------------------------------------------------------------------
-def add_worker_arguments(parser) -> None:
-    parser.add_argument("address", help="the scheduler's address, host:port")
-    parser.add_argument("--nthreads", type=int, default=None,
-                        help="CPUs this worker offers (default: all of this machine's)")
-    parser.add_argument("--resources", default=None,
-                        help='custom resources, e.g. "GPU=1 special=2"')
-    parser.add_argument("--verbose", action="store_true", help="show Ray's own output")
-
-
-def parse_resources(text: str | None) -> dict | None:
-    """``"GPU=1 special=2"`` (as ``dask worker --resources``) as a dict.
-
-    >>> parse_resources("GPU=1 special=2.5")
-    {'GPU': 1.0, 'special': 2.5}
-    """
-    if not text:
-        return None
-    out = {}
-    for item in text.replace(",", " ").split():
-        name, sep, amount = item.partition("=")
-        try:
-            out[name] = float(amount)
-        except ValueError:
-            raise ValueError(f"--resources takes NAME=AMOUNT pairs, got {item!r}") from None
-        if not sep or not name:
-            raise ValueError(f"--resources takes NAME=AMOUNT pairs, got {item!r}")
-    return out
-
-
-def worker_main(args) -> int:
-    from .connect import normalize_address
-
-    address = normalize_address(args.address)
-    node = RayNode(address, num_cpus=args.nthreads, resources=parse_resources(args.resources),
-                   verbose=args.verbose)
-
-    def banner(n):
-        return [f"Start worker at                {_node_ip()}:{n.node_manager_port}",
-                f"Registered with scheduler at:  {address}"]
-
-    return run_node(node, banner)
 
 
 # -- run -------------------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 ``Client()`` with no address starts a local cluster, as distributed's
 ``LocalCluster`` does.  A distributed *worker* is a Ray *node*: ``n_workers=2,
-threads_per_worker=1`` starts two Ray nodes of one CPU each (on one machine,
-with ``ray.cluster_utils.Cluster``); otherwise one node with all the CPUs.
+threads_per_worker=1`` starts two Ray nodes of one CPU each: this process's own
+Ray as the head and ``ray start`` processes as the others (a
+:class:`~.local_cluster.LocalCluster`); otherwise one node with all the CPUs.
 
 Ray is one per process: when it is already initialised, a Client attaches to it
 and leaves it running when it closes.
@@ -14,16 +15,16 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import time
 from dataclasses import dataclass
 from typing import Any
 
+from .addresses import DEFAULT_RAY_PORT, check_reachable, normalize_address  # noqa: F401
 from .fault_settings import bound_memory_retries, outliving_the_head
+from .local_cluster import LocalCluster, warn_processes_false
 from .ray_logs import quiet_ray
+from .ray_node import RAYLET_REGISTER_WAIT, dashboard_host_port
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_RAY_PORT = 6379
 
 
 @dataclass
@@ -32,7 +33,7 @@ class Connection:
 
     address: str | None
     owned: bool  # this process started Ray and shuts it down on close
-    local_cluster: Any = None  # a ray.cluster_utils.Cluster this process started
+    local_cluster: Any = None  # the LocalCluster this process started for the client
     dashboard_url: str | None = None
 
     def close(self) -> None:
@@ -40,67 +41,19 @@ class Connection:
 
         if not self.owned:
             return
-        ray.shutdown()
         if self.local_cluster is not None:
-            self.local_cluster.shutdown()
+            self.local_cluster.close()  # its worker nodes, then this process's Ray
+        else:
+            ray.shutdown()
 
 
-def normalize_address(address: str) -> str:
-    """The address as ``ray.init`` takes it.
+def connect(address: str | None = None, *, timeout: float = 30, **local: Any) -> Connection:
+    """Connect to the cluster at ``address``, or start a local one.
 
-    >>> normalize_address("tcp://127.0.0.1:8786")
-    '127.0.0.1:8786'
-    >>> normalize_address("ray://head:10001")
-    'ray://head:10001'
-    >>> normalize_address("10.0.0.5")
-    '10.0.0.5:6379'
+    ``local`` holds distributed's ``LocalCluster`` arguments (``n_workers``,
+    ``threads_per_worker``, ``memory_limit``, ``dashboard_address``, ...) for a
+    cluster started here.
     """
-    if not isinstance(address, str) or not address:
-        raise TypeError(f"a cluster address must be a non-empty string, got {address!r}")
-    if address == "auto" or address.startswith("ray://"):
-        return address
-    if address.startswith("tcp://"):
-        address = address[len("tcp://"):]
-    if "://" in address:
-        raise ValueError(
-            f"unsupported address {address!r}: use 'host:port', 'tcp://host:port', "
-            "'ray://host:port' or 'auto'"
-        )
-    if ":" not in address:
-        address = f"{address}:{DEFAULT_RAY_PORT}"
-    return address
-
-
-def check_reachable(address: str, timeout: float) -> None:
-    """Fail fast, naming the address, when nothing listens there.
-
-    ``ray.init`` would otherwise retry for a long time before saying anything.
-    """
-    if address == "auto":
-        return
-    hostport = address[len("ray://"):] if address.startswith("ray://") else address
-    host, _, port = hostport.rpartition(":")
-    try:
-        port_number = int(port)
-    except ValueError:
-        raise ValueError(f"malformed cluster address {address!r}: port is not a number") from None
-    started = time.monotonic()
-    try:
-        with socket.create_connection((host, port_number), timeout=timeout):
-            pass
-    except OSError as exc:
-        # A refusal comes at once, a silent host only after the timeout: say which.
-        raise OSError(
-            f"cannot connect to a Ray cluster at {address!r}: {exc.strerror or exc} after "
-            f"{time.monotonic() - started:.1f} s (timeout={timeout:g} s). "
-            "Is `ray start --head` running there?"
-        ) from exc
-
-
-def connect(address: str | None = None, *, timeout: float = 30, n_workers: int | None = None,
-            threads_per_worker: int | None = None, dashboard_address: Any = None,
-            object_store_memory: int | None = None, **ignored: Any) -> Connection:
-    """Connect to the cluster at ``address``, or start a local one."""
     import ray
 
     quiet_ray()  # before Ray starts anything: its start-up notices are not the user's
@@ -108,15 +61,16 @@ def connect(address: str | None = None, *, timeout: float = 30, n_workers: int |
     if address is not None:
         address = normalize_address(address)
         check_reachable(address, timeout)
+    warn_processes_false(local.pop("processes", None))
     if ray.is_initialized():
         current = ray.get_runtime_context().gcs_address
         if address not in (None, "auto") and not _same_cluster(address, current):
             raise RuntimeError(
                 f"this process is already connected to the Ray cluster at {current}; "
                 f"Ray allows one cluster per process, so it cannot also connect to {address}")
-        if n_workers is not None:
+        if local.get("n_workers") is not None:
             logger.info("Ray is already running in this process; using it as it is")
-        return Connection(address=current, owned=False)
+        return Connection(address=current, owned=False, dashboard_url=_running_dashboard())
     if address is not None:
         _use_token_if_available()
         try:
@@ -128,8 +82,12 @@ def connect(address: str | None = None, *, timeout: float = 30, n_workers: int |
                 "token authentication (Ray's default), give this process the cluster's "
                 "token: RAY_AUTH_TOKEN=<token> or RAY_AUTH_TOKEN_PATH=<file> "
                 "(`ray get-auth-token` on the head prints it)") from exc
-        return Connection(address=address, owned=True, dashboard_url=context.dashboard_url)
-    return _start_local(n_workers, threads_per_worker, dashboard_address, object_store_memory)
+        return Connection(address=address, owned=True,
+                          dashboard_url=_http(context.dashboard_url))
+    cluster = LocalCluster.around(ThisProcessHead.factory(local.pop("dashboard_address", None)),
+                                  **local)
+    return Connection(address=cluster._head.address, owned=True, local_cluster=cluster,
+                      dashboard_url=cluster.dashboard_link)
 
 
 def _use_token_if_available() -> None:
@@ -166,43 +124,69 @@ def _same_cluster(address: str, current: str) -> bool:
     return host_a == host_b or (host_a in local and host_b in local)
 
 
-def _start_local(n_workers, threads_per_worker, dashboard_address, object_store_memory):
-    import ray
+class ThisProcessHead:
+    """The head node of the cluster ``Client()`` starts: this process's own Ray.
 
-    ncpus = os.cpu_count() or 1
-    dashboard = {"include_dashboard": dashboard_address is not None}
-    if dashboard_address is not None:
-        host, _, port = str(dashboard_address).rpartition(":")
-        dashboard.update(dashboard_host=host or "127.0.0.1", dashboard_port=int(port or 8265))
-    if object_store_memory is None:
-        object_store_memory = _default_object_store_memory()
-    if n_workers is None or n_workers <= 1:
-        num_cpus = threads_per_worker or ncpus
+    ``ray.init`` starts it (and works from any thread); it stops with
+    ``ray.shutdown()``.  Made by :meth:`factory` for ``LocalCluster.around``.
+    """
+
+    def __init__(self, dashboard_address, num_cpus, memory, object_store_memory, resources):
+        self._options = dict(num_cpus=num_cpus, object_store_memory=object_store_memory,
+                             resources=resources, include_dashboard=dashboard_address is not None)
+        if memory:
+            self._options["_memory"] = memory
+        if dashboard_address is not None:
+            host, port = dashboard_host_port(dashboard_address)
+            self._options.update(dashboard_host=host, dashboard_port=port)
+        self.address: str | None = None
+        self.port: int | None = None
+        self.dashboard_url: str | None = None
+        self.pid = os.getpid()
+
+    @classmethod
+    def factory(cls, dashboard_address):
+        return lambda **sizes: cls(dashboard_address, **sizes)
+
+    def start(self) -> ThisProcessHead:
+        import ray
+
         # address="local": without it ray.init joins any cluster that `ray start`
         # left running on this machine, instead of starting the one asked for.
-        context = ray.init(address="local", num_cpus=num_cpus,
-                           object_store_memory=object_store_memory, **dashboard, **quiet_ray())
-        return Connection(address=context.address_info["gcs_address"], owned=True,
-                          dashboard_url=context.dashboard_url)
-    from ray.cluster_utils import Cluster
+        # How long Ray waits for the new node to register; its default is too short
+        # at the load averages of a shared machine (see ray_node.RAYLET_REGISTER_WAIT).
+        os.environ.setdefault("RAY_raylet_start_wait_time_s", str(RAYLET_REGISTER_WAIT))
+        context = ray.init(address="local", **self._options, **quiet_ray())
+        self.port = int(context.address_info["gcs_address"].rpartition(":")[2])
+        # Nodes on this machine join over loopback, as they join a `ray start` head.
+        self.address = f"127.0.0.1:{self.port}"
+        self.dashboard_url = _http(context.dashboard_url)
+        return self
 
-    per_node = threads_per_worker or max(1, ncpus // n_workers)
-    node_memory = object_store_memory // n_workers
-    cluster = Cluster(initialize_head=True, head_node_args={
-        "num_cpus": per_node, "object_store_memory": node_memory, **dashboard})
-    for _ in range(n_workers - 1):
-        cluster.add_node(num_cpus=per_node, object_store_memory=node_memory)
-    context = ray.init(address=cluster.address, **quiet_ray())
-    return Connection(address=cluster.address, owned=True, local_cluster=cluster,
-                      dashboard_url=context.dashboard_url)
+    def terminate(self) -> None:
+        pass  # stops with stop(): this process cannot signal itself to stop Ray
+
+    def stop(self) -> None:
+        import ray
+
+        if self.address is not None and ray.is_initialized():
+            ray.shutdown()
 
 
-def _default_object_store_memory() -> int:
-    # Ray's default (30% of RAM) is right for a dedicated machine; on a laptop or
-    # a shared box a quarter, capped at 4 GiB, leaves room for the work itself,
-    # and is enough for arrays of hundreds of MB.
+def _http(url: str | None) -> str | None:
+    """Ray's dashboard address as a link (Ray gives ``host:port``, or nothing)."""
+    if not url:
+        return None
+    return url if "://" in url else f"http://{url}"
+
+
+def _running_dashboard() -> str | None:
+    """The dashboard of the Ray this process is connected to, if one runs."""
     try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        return 2 * 2**30
-    return int(min(total // 4, 4 * 2**30))
+        from ray._private.worker import get_dashboard_url
+    except ImportError:  # another Ray version
+        return None
+    try:
+        return _http(get_dashboard_url())
+    except Exception:  # no dashboard in this cluster
+        return None

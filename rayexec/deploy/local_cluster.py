@@ -1,10 +1,10 @@
-"""Ray nodes as processes on this machine: ``LocalCluster`` and the node behind the commands.
+"""``LocalCluster``: a Ray cluster of nodes on this machine, shaped like distributed's.
 
-A distributed *scheduler* is a Ray *head node* and a *worker* is a Ray node
-joined to it.  Each node runs as ``ray start ... --block``, a child process that
-stays in the foreground and, when it gets SIGTERM, stops every Ray process it
-started.  Other processes -- on this machine or others -- join or connect at the
-head's port, which is the point of a cluster that outlives a single ``Client``.
+Each worker is a Ray node started as a ``ray start`` process (:mod:`.ray_node`);
+the head is one too, or -- for the cluster ``Client()`` starts -- this
+process's own Ray (``ray.init``).  Nodes start together, and stop by their
+process ids.  Other processes join or connect at the head's port, which is the
+point of a cluster that outlives a single ``Client``.
 
 >>> from rayexec import LocalCluster, Client
 >>> cluster = LocalCluster(n_workers=2, threads_per_worker=1)  # doctest: +SKIP
@@ -17,277 +17,50 @@ head's port, which is the point of a cluster that outlives a single ``Client``.
 from __future__ import annotations
 
 import atexit
-import collections
-import json
 import logging
 import os
-import re
-import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
+import warnings
 import weakref
 
-from ..utils import open_port
+from .addresses import normalize_address
+from .memory import default_object_store_memory, node_sizes
+from .ray_node import (  # noqa: F401  (free_port: public)
+    NodeStartError,
+    RayNode,
+    free_port,
+    use_token_auth,
+)
 
 logger = logging.getLogger(__name__)
 
-READY_LINE = "Ray runtime started"
-RAYLET_REGISTER_WAIT = 120  # seconds
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-# Makes the child get SIGTERM when this process dies, even by SIGKILL, so no
-# node outlives the program that started it (Linux; elsewhere atexit covers it).
-_LAUNCHER = (
-    "import ctypes, os, signal, sys\n"
-    "try:\n"
-    "    ctypes.CDLL(None).prctl(1, signal.SIGTERM)\n"
-    "except Exception:\n"
-    "    pass\n"
-    "os.execv(sys.argv[1], sys.argv[1:])\n"
-)
+PROCESSES_FALSE = (
+    "processes=False: on Ray, tasks always run in Ray worker processes, never in "
+    "this process's threads; the workers are Ray nodes on this machine as with "
+    "processes=True. Values cross between processes through Ray's shared-memory "
+    "object store.")
 
 
-def free_port(preferred: int | None = None, host: str = "") -> int:
-    """``preferred`` if nothing listens there, else a port the OS says is free.
-
-    >>> 0 < free_port() < 65536
-    True
-    """
-    if preferred:
-        with socket.socket() as s:
-            try:
-                s.bind((host, preferred))
-                return preferred
-            except OSError:
-                pass
-    return open_port(host)
-
-
-def use_token_auth(env=None) -> None:
-    """Turn on Ray's token mode in ``env`` (default: this process) when a token exists.
-
-    ``ray start --head`` secures a new cluster with a token (kept in
-    ``~/.ray/auth_token``), but a process joining or connecting to it presents the
-    token only in token mode.  An explicit ``RAY_AUTH_MODE`` is left alone.
-    """
-    env = os.environ if env is None else env
-    if "RAY_AUTH_MODE" in env:
-        return
-    if env.get("RAY_AUTH_TOKEN") or env.get("RAY_AUTH_TOKEN_PATH") or os.path.exists(
-            os.path.expanduser("~/.ray/auth_token")):
-        env["RAY_AUTH_MODE"] = "token"
-
-
-def _shim_for_tasks(env) -> None:
-    """Tasks on the node see ``import distributed`` as rayexec's shim.
-
-    A function pickled by a client running through the shim refers to the
-    module ``distributed`` by name; the node's workers must resolve that name the
-    same way.  (A real distributed, if the node's environment has one, is shadowed
-    on this node only.)
-    """
-    from .shim import compat_dir, prepend_pythonpath
-
-    try:
-        prepend_pythonpath(env, compat_dir())
-    except FileNotFoundError:  # an installation without the shim: nothing to add
-        pass
-
-
-class NodeStartError(RuntimeError):
-    """A Ray node did not come up: the first line says why, the rest is Ray's output."""
-
-    def __init__(self, reason: str, output: str = "", exited: bool = True):
-        super().__init__(reason, output)
-        self.exited = exited
-
-    def __str__(self) -> str:
-        reason, output = self.args[0], self.args[1] if len(self.args) > 1 else ""
-        return f"{reason}\n{output[-4000:]}" if output else reason
-
-
-class RayNode:
-    """One ``ray start --block`` child process: a head (``address=None``) or a worker.
-
-    ``start()`` waits until the node is up; ``stop()`` ends it and everything it
-    started.  The output of ``ray start`` is kept (``output()``), and echoed
-    when ``verbose``.
-    """
-
-    def __init__(self, address: str | None = None, *, port: int | None = None,
-                 num_cpus: int | None = None, resources: dict | None = None,
-                 object_store_memory: int | None = None, dashboard_address=None,
-                 verbose: bool = False):
-        self.head = address is None
-        self.port = port if port is not None else None
-        self.address = address
-        self.node_manager_port = free_port()
-        self.dashboard_url: str | None = None
-        self.verbose = verbose
-        self._lines: collections.deque[str] = collections.deque(maxlen=300)
-        self._ready = threading.Event()
-        self._spec = (num_cpus, resources, object_store_memory, dashboard_address)
-        self._args = self._command(*self._spec)
-        self.process: subprocess.Popen | None = None
-
-    def _command(self, num_cpus, resources, object_store_memory, dashboard_address) -> list:
-        args = ["start", "--block", "--disable-usage-stats",
-                f"--node-manager-port={self.node_manager_port}",
-                # 52365 is Ray's fixed default: a second node on one machine would clash.
-                f"--dashboard-agent-listen-port={free_port()}"]
-        if self.head:
-            self.port = free_port() if not self.port else self.port
-            self.address = f"127.0.0.1:{self.port}"
-            args += ["--head", f"--port={self.port}",
-                     f"--ray-client-server-port={free_port(10001)}"]
-            if dashboard_address:
-                host, _, dport = str(dashboard_address).rpartition(":")
-                host = host or "127.0.0.1"
-                # A taken port would make the dashboard, and with it the node, fail.
-                dport = free_port(int(dport or 8265), host)
-                self.dashboard_url = f"http://{host}:{dport}"
-                args += ["--include-dashboard=true", f"--dashboard-host={host}",
-                         f"--dashboard-port={dport}"]
-            else:
-                args += ["--include-dashboard=false", f"--dashboard-port={free_port(8265)}"]
-        else:
-            args += [f"--address={self.address}"]
-        if num_cpus is not None:
-            args.append(f"--num-cpus={int(num_cpus)}")
-        if resources:
-            args.append(f"--resources={json.dumps(resources)}")
-        if object_store_memory:
-            args.append(f"--object-store-memory={int(object_store_memory)}")
-        return args
-
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid if self.process else None
-
-    def launch(self) -> RayNode:
-        """Start the process without waiting for the node to be up.
-
-        A worker checks first that its scheduler answers: ``ray start`` would
-        retry for minutes before saying anything.
-        """
-        if not self.head:
-            from .connect import check_reachable
-
-            check_reachable(self.address, timeout=10)
-        env = dict(os.environ)
-        # Drain on SIGTERM exists for Ray Serve; a scheduler or worker stops at once,
-        # as distributed's do.
-        env.setdefault("RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S", "0")
-        # How long the head waits for a starting node to register; at load averages
-        # of 20 and more Ray's default is too short and the node gives up.
-        env.setdefault("RAY_raylet_start_wait_time_s", str(RAYLET_REGISTER_WAIT))
-        use_token_auth(env)
-        _shim_for_tasks(env)
-        command = [sys.executable, "-c", _LAUNCHER, sys.executable, "-m", "ray.scripts.scripts",
-                   *self._args]
-        # A session of its own: Ctrl-C in a terminal reaches this process, which
-        # then stops the node in order, instead of reaching every Ray process at once.
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, text=True, env=env,
-                                        start_new_session=True)
-        threading.Thread(target=self._read, daemon=True, name=f"ray-node-{self.pid}").start()
-        atexit.register(self.stop)  # a program that forgets close() leaves no node behind
-        return self
-
-    def _read(self) -> None:
-        for line in self.process.stdout:
-            line = _ANSI.sub("", line.rstrip("\n"))
-            self._lines.append(line)
-            if self.verbose:
-                print(line, file=sys.stderr, flush=True)
-            if READY_LINE in line:
-                self._ready.set()
-
-    def wait_ready(self, timeout: float = 120) -> RayNode:
-        """Block until the node is up; ``NodeStartError`` with Ray's output if it is not."""
-        deadline = time.monotonic() + timeout
-        while not self._ready.wait(0.2):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                failed = self.process.poll() is not None
-                self.stop()
-                if failed:
-                    # A `ray start` that gave up leaves its raylet (and the head's GCS)
-                    # running in the session we gave it: end them before any retry.
-                    try:
-                        os.killpg(self.process.pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-                what = "exited" if failed else f"was not up within {timeout} s"
-                raise NodeStartError(f"`ray start` for {self.describe()} {what}: "
-                                     f"{self._reason()}", self.output(), exited=failed)
-        return self
-
-    def start(self, timeout: float = 120, attempts: int = 5) -> RayNode:
-        """Launch the node and wait until it is up, ``attempts`` times at most.
-
-        On a loaded machine ``ray start`` gives up by itself when its raylet has
-        not registered within Ray's fixed 30 s; a fresh attempt (new ports) is
-        what Ray allows.  A node that was not up within ``timeout`` is not retried.
-        """
-        for attempt in range(1, attempts + 1):
-            try:
-                return self.launch().wait_ready(timeout)
-            except NodeStartError as exc:
-                if not exc.exited or attempt == attempts:
-                    if attempt > 1:
-                        exc.args = (f"{exc.args[0]} (attempt {attempt} of {attempts})",
-                                    *exc.args[1:])
-                    raise
-                logger.warning("%s; starting it again", exc.args[0])
-                self._lines.clear()
-                self.node_manager_port = free_port()
-                self._args = self._command(*self._spec)
-
-    def _reason(self) -> str:
-        """Ray's one-line reason (its last exception line), and where its logs are."""
-        lines = [line for line in self._lines if line.strip()]
-        reason = next((line for line in reversed(lines)
-                       if line.startswith(("Exception:", "RuntimeError:", "OSError:",
-                                           "ConnectionError:", "ValueError:"))),
-                      lines[-1] if lines else "no output")
-        return f"{reason.strip()} (Ray's logs: /tmp/ray/session_latest/logs on this machine)"
-
-    def describe(self) -> str:
-        return f"the head at port {self.port}" if self.head else f"a worker of {self.address}"
-
-    def output(self) -> str:
-        return "\n".join(self._lines)
-
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def stop(self, timeout: float = 30) -> None:
-        """Stop the node and every Ray process it started; idempotent."""
-        process = self.process
-        if process is None or process.poll() is not None:
-            return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            # The node's processes share the session we gave it: end them all.
-            try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            process.wait()
+def warn_processes_false(processes) -> None:
+    """Say what ``processes=False`` means on Ray (tasks never run in this process)."""
+    if processes is False:
+        warnings.warn(PROCESSES_FALSE, UserWarning, stacklevel=5)
 
 
 class LocalCluster:
     """A Ray cluster on this machine, shaped like distributed's ``LocalCluster``.
 
-    ``n_workers`` Ray nodes of ``threads_per_worker`` CPUs each; the head listens
-    at ``scheduler_port`` (0: any free port), so other processes can connect
-    (``Client(cluster.scheduler_address)``) or add workers (``dworker ADDRESS``).
-    ``dashboard_address`` starts Ray's dashboard there (``None``: no dashboard).
-    Other arguments of distributed's ``LocalCluster`` are accepted and ignored.
+    ``n_workers`` Ray nodes of ``threads_per_worker`` CPUs each, started at
+    once; the head listens at ``scheduler_port`` (0: any free port), so other
+    processes can connect (``Client(cluster.scheduler_address)``) or add workers
+    (``dworker ADDRESS``).  ``dashboard_address`` starts Ray's dashboard there,
+    on loopback unless a host is given (``None``: no dashboard).
+    ``memory_limit`` (per worker, as distributed's: ``"4GB"``, ``"auto"``, a
+    fraction, ``0`` for none) sizes each node's ``memory`` resource and object
+    store (see :mod:`rayexec.deploy.memory`).  ``processes=False`` cannot put
+    tasks in this process: a warning says so.  ``scale(n)`` and ``adapt()`` add
+    and remove nodes.  Other arguments of distributed's ``LocalCluster`` are
+    accepted and have no effect on Ray.
 
     >>> with LocalCluster(n_workers=1, scheduler_port=0) as cluster:  # doctest: +SKIP
     ...     with Client(cluster) as client:
@@ -302,34 +75,69 @@ class LocalCluster:
                  service_kwargs=None, asynchronous=False, security=None, protocol=None,
                  blocked_handlers=None, interface=None, worker_class=None,
                  scheduler_kwargs=None, scheduler_sync_interval=1, **worker_kwargs):
-        from .connect import _default_object_store_memory
+        self._setup(None, name=name, n_workers=n_workers, threads_per_worker=threads_per_worker,
+                    processes=processes, host=host or ip, scheduler_port=scheduler_port,
+                    dashboard_address=dashboard_address, asynchronous=asynchronous,
+                    **worker_kwargs)
 
+    @classmethod
+    def around(cls, head, **kwargs) -> LocalCluster:
+        """A local cluster whose head node is ``head``, already described but not started.
+
+        ``head`` has ``start()``, ``stop()``, ``address``, ``port``, ``pid`` and
+        ``dashboard_url`` as :class:`~.ray_node.RayNode` has; the Client starts its
+        cluster around this process's own Ray this way.  ``head`` is a callable
+        taking ``(num_cpus, memory, object_store_memory, resources)``.
+        """
+        self = cls.__new__(cls)
+        self._setup(head, **kwargs)
+        return self
+
+    def _setup(self, head, *, name=None, n_workers=None, threads_per_worker=None,
+               processes=None, host=None, scheduler_port=0, dashboard_address=None,
+               asynchronous=False, memory_limit="auto", resources=None,
+               object_store_memory=None, **ignored) -> None:
         for arg, value in (("n_workers", n_workers), ("threads_per_worker", threads_per_worker)):
-            if value is not None and (not isinstance(value, int) or value < 0):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                      or value < 0):
                 raise ValueError(f"LocalCluster({arg}=...) must be a non-negative int, "
                                  f"got {value!r}")
+        warn_processes_false(processes)
         ncpus = os.cpu_count() or 1
         if n_workers is None:
             n_workers = 1 if threads_per_worker is None else max(1, ncpus // threads_per_worker)
         if threads_per_worker is None:
             threads_per_worker = max(1, -(-ncpus // max(n_workers, 1)))
         self.name = name or f"LocalCluster-{os.getpid()}"
-        self.host = host or ip or "127.0.0.1"
+        self.host = host or "127.0.0.1"
         self.asynchronous = asynchronous
         self.status = "starting"
         self._threads = threads_per_worker
-        self._memory = worker_kwargs.get("object_store_memory") or (
-            _default_object_store_memory() // max(n_workers, 1))
-        self._resources = worker_kwargs.get("resources")
+        self._memory, self._store = node_sizes(memory_limit, max(n_workers, 1),
+                                               default_object_store_memory())
+        if object_store_memory:  # Ray's own per-node setting wins
+            self._store = int(object_store_memory)
+        self._resources = resources
         self._workers: list[RayNode] = []
-        self._head = RayNode(port=scheduler_port or None, num_cpus=threads_per_worker,
-                             resources=self._resources, object_store_memory=self._memory,
-                             dashboard_address=_dashboard(dashboard_address))
+        self._lock = threading.RLock()
+        self._adaptive = None
+        sizes = dict(num_cpus=threads_per_worker, memory=self._memory,
+                     object_store_memory=self._store, resources=resources)
+        if head is None:
+            head = RayNode(port=scheduler_port or None, dashboard_address=dashboard_address,
+                           host=host, private=True, **sizes)
+        else:
+            head = head(**sizes)
+        self._head = head
         self._finalizer = weakref.finalize(self, _stop_all, self._head, self._workers)
         atexit.register(self._finalizer)
-        self._head.start()
-        self.scale(n_workers)
-        use_token_auth()  # so that Client(cluster) in this process can connect
+        try:
+            self._head.start()
+            use_token_auth()  # so that Client(cluster) in this process can connect
+            self.scale(n_workers)
+        except BaseException:
+            self._finalizer()
+            raise
         self.status = "running"
 
     @property
@@ -346,22 +154,61 @@ class LocalCluster:
         """Worker number -> its node (0 is the head node, which also runs tasks)."""
         return dict(enumerate([self._head, *self._workers]))
 
-    def scale(self, n: int) -> None:
-        """Run ``n`` worker nodes in all (the head counts as one; it is never removed)."""
-        n = max(1, int(n))
-        while len(self._workers) + 1 > n:
-            self._workers.pop().stop()
-        # One node after another: nodes starting together on a small machine time out,
-        # and can pick the same socket names.
-        for _ in range(n - 1 - len(self._workers)):
-            self._workers.append(RayNode(
-                self._head.address, num_cpus=self._threads, resources=self._resources,
-                object_store_memory=self._memory).start())
+    def scale(self, n: int = 0, memory=None, cores=None) -> None:
+        """Run ``n`` worker nodes in all (the head counts as one and stays).
+
+        New nodes start together; surplus nodes stop, newest first.  ``cores``
+        asks for enough nodes to give that many threads.
+
+        >>> cluster.scale(4)  # doctest: +SKIP
+        >>> len(cluster.workers)  # doctest: +SKIP
+        4
+        """
+        if cores is not None:
+            n = max(n, -(-int(cores) // self._threads))
+        if memory is not None:
+            raise NotImplementedError(
+                "LocalCluster.scale(memory=...) is not supported on Ray: every node has "
+                "the memory_limit the cluster was created with; use scale(n) instead")
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"scale(n) takes a non-negative number of workers, got {n!r}")
+        with self._lock:
+            surplus = self._workers[max(0, n - 1):]
+            del self._workers[max(0, n - 1):]
+            new = [RayNode(self._head.address, num_cpus=self._threads, memory=self._memory,
+                           object_store_memory=self._store, resources=self._resources,
+                           private=True)
+                   for _ in range(max(0, n - 1 - len(self._workers)))]
+            try:
+                start_together(new)
+            except BaseException:
+                _stop_nodes(new)
+                raise
+            self._workers.extend(new)
+        _stop_nodes(surplus)
+
+    def adapt(self, Adaptive=None, minimum: float = 0, maximum: float = float("inf"),
+              minimum_cores=None, maximum_cores=None, minimum_memory=None,
+              maximum_memory=None, **kwargs):
+        """Keep between ``minimum`` and ``maximum`` workers, following the work.
+
+        See :class:`rayexec.deploy.adaptive.Adaptive` for how the number is chosen.
+
+        >>> cluster.adapt(minimum=1, maximum=4)  # doctest: +SKIP
+        """
+        from .adaptive import Adaptive as RayAdaptive
+
+        if self._adaptive is not None:
+            self._adaptive.stop()
+        self._adaptive = RayAdaptive(self, minimum=minimum, maximum=maximum, **kwargs)
+        return self._adaptive
 
     def close(self, timeout=None) -> None:
         """Stop every node of the cluster."""
         if self.status == "closed":
             return
+        if self._adaptive is not None:
+            self._adaptive.stop()
         self._finalizer()
         self.status = "closed"
 
@@ -430,7 +277,6 @@ class Scheduler(_NodeRole):
         return self._node.port
 
 
-
 class Worker(_NodeRole):
     """A Ray node joined to the scheduler at an address: distributed's ``Worker``.
 
@@ -443,8 +289,6 @@ class Worker(_NodeRole):
 
     def __init__(self, scheduler_ip=None, scheduler_port=None, *, scheduler=None, nthreads=None,
                  resources=None, data=None, **kwargs):
-        from .connect import normalize_address
-
         address = scheduler or scheduler_ip
         if address is None:
             raise TypeError("Worker needs the scheduler's address: Worker('tcp://host:port')")
@@ -465,13 +309,28 @@ class Worker(_NodeRole):
 Nanny = Worker
 
 
-def _dashboard(address):
-    # distributed's default ":8787" asks for a dashboard; Ray's serves on its own port.
-    if address is None or address is False:
-        return None
-    return address
+def start_together(nodes: list[RayNode]) -> None:
+    """Start ``nodes`` at once; one that gives up (a loaded machine) is started again,
+    alone."""
+    for node in nodes:
+        node.launch()
+    for node in nodes:
+        try:
+            node.wait_ready()
+        except NodeStartError as exc:
+            if not exc.exited:
+                raise
+            node.start(attempts=4)
 
 
-def _stop_all(head: RayNode, workers: list[RayNode]) -> None:
-    for node in [*workers, head]:
+def _stop_nodes(nodes) -> None:
+    """Stop ``nodes`` together: each gets SIGTERM first, then each is waited for."""
+    for node in nodes:
+        node.terminate()
+    for node in nodes:
         node.stop()
+
+
+def _stop_all(head, workers: list[RayNode]) -> None:
+    _stop_nodes(list(workers))
+    head.stop()

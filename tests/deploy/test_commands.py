@@ -93,24 +93,30 @@ def assert_all_stopped(port, timeout=30):
     assert not left, f"Ray processes of port {port} still running: {left}"
 
 
-def test_dscheduler_dworker_executor_and_ctrl_c():
+def test_dscheduler_dworker_executor_and_ctrl_c(tmp_path):
     port = free_port()
-    scheduler = Command(os.path.join(BIN, "dscheduler"), "--port", str(port))
+    scheduler_file = str(tmp_path / "scheduler.json")
+    scheduler = Command(os.path.join(BIN, "dscheduler"), "--port", str(port),
+                        "--scheduler-file", scheduler_file, "--host", "127.0.0.1")
     workers = []
     try:
         line = scheduler.wait_for(rf"Start scheduler at ([\d.]+):{port}$")
         assert line
-        for argv in ([os.path.join(BIN, "dworker")], [sys.executable, "-m", "rayexec", "worker"]):
-            worker = Command(*argv, f"127.0.0.1:{port}", "--nthreads", "1")
-            workers.append(worker)
-            worker.wait_for(r"^Start worker at\s+[\d.]+:\d+$")
+        # dask worker's flags: the scheduler file, a memory limit, a name
+        workers.append(Command(os.path.join(BIN, "dworker"), "--scheduler-file", scheduler_file,
+                               "--nthreads", "1", "--memory-limit", "1GB", "--name", "w1"))
+        workers.append(Command(sys.executable, "-m", "rayexec", "worker", f"127.0.0.1:{port}",
+                               "--nthreads", "1"))
         for worker in workers:
-            worker.wait_for(rf"^Registered with scheduler at:\s+127\.0\.0\.1:{port}$")
+            worker.wait_for(r"^Start worker at\s+[\d.]+:\d+$")
+        workers[0].wait_for(rf"^Registered with scheduler at:\s+[\d.]+:{port}$")
+        workers[1].wait_for(rf"^Registered with scheduler at:\s+127\.0\.0\.1:{port}$")
         # another process connects with the 2015 name and runs work on the two workers
         result = run_script("compat_executor.py", f"127.0.0.1:{port}", timeout=180,
                             env={"RAY_AUTH_MODE": None, "PYTHONPATH": compat_dir()})
         assert result.returncode == 0, result.stdout + result.stderr[-3000:]
         assert "nthreads [1, 1]" in result.stdout and "result 11" in result.stdout
+        assert "memory_limits [1000000000, " in result.stdout  # --memory-limit 1GB
         assert workers[0].stop(signal.SIGTERM) == 0
         assert workers[1].stop(signal.SIGINT) == 0
         assert scheduler.stop(signal.SIGINT) == 0  # Ctrl-C
@@ -150,6 +156,47 @@ def test_dcenter_default_port_in_help():
     out = subprocess.run([os.path.join(BIN, "dscheduler"), "--help"], capture_output=True,
                          text=True, timeout=60).stdout
     assert "default 8786" in out
+
+
+@pytest.mark.parametrize("command", ["dscheduler", "dworker"])
+@pytest.mark.parametrize("flag, instead", [("--interface", "--host"),
+                                           ("--preload", "runtime environment"),
+                                           ("--pid-file", "$!")])
+def test_dask_flags_without_a_ray_meaning_say_what_to_use(command, flag, instead):
+    done = subprocess.run([os.path.join(BIN, command), flag, "x"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2
+    line, = done.stderr.strip().splitlines()
+    assert line.startswith(f"{command}: {flag} is not supported on Ray: use ") and instead in line
+
+
+def test_version_and_dask_flags_in_help():
+    done = subprocess.run([os.path.join(BIN, "dworker"), "--version"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0 and "rayexec" in done.stdout and "ray" in done.stdout
+    help_text = subprocess.run([os.path.join(BIN, "dworker"), "--help"], capture_output=True,
+                               text=True, timeout=60).stdout
+    for flag in ("--host", "--nworkers", "--nthreads", "--memory-limit", "--name",
+                 "--scheduler-file", "--resources", "--version"):
+        assert flag in help_text
+    help_text = subprocess.run([os.path.join(BIN, "dscheduler"), "--help"],
+                               capture_output=True, text=True, timeout=60).stdout
+    for flag in ("--host", "--port", "--scheduler-file", "--dashboard-address", "--version"):
+        assert flag in help_text
+
+
+def test_a_port_in_use_is_one_line():
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([os.path.join(BIN, "dscheduler"), "--port", str(port)],
+                              capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip() == (f"scheduler: port {port} is already in use: choose "
+                                   "another with --port, or 0 for any free port")
 
 
 def test_parse_resources():

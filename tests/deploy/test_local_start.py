@@ -37,3 +37,59 @@ def test_address_of_another_cluster_is_refused_not_ignored(ray_cluster):
             Client(f"127.0.0.1:{port}", timeout=2)
     finally:
         listener.close()
+
+
+def test_client_with_workers_from_a_thread_scales_and_stops_its_nodes():
+    """Client(n_workers=2, ...) in a thread other than the main one: its nodes are
+    ``ray start`` processes, ``client.cluster`` adds and removes them, close() ends them."""
+    import time
+
+    out = run_script("local_from_thread.py")
+    assert out.returncode == 0, out.stderr[-3000:]
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report.get("cluster") == "LocalCluster", out.stderr[-3000:]
+    assert report["nthreads"] == [1, 1]
+    assert report["memory_limits"] == [10**9, 10**9]  # memory_limit="1GB" per worker
+    assert report["result"] == 3
+    assert report["after_scale_up"] == 3 and report["after_scale_down"] == 1
+    assert report["dashboard_link"].startswith("http://127.0.0.1:")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(_alive(pid) for pid in report["pids"]):
+        time.sleep(0.5)
+    assert not any(_alive(pid) for pid in report["pids"]), "worker nodes outlived the client"
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_processes_false_says_what_it_means_on_ray(ray_cluster):
+    import pytest
+
+    from rayexec import Client
+
+    with pytest.warns(UserWarning, match="processes=False: on Ray, tasks always run in Ray "
+                                         "worker processes"):
+        client = Client(processes=False)
+    client.close()
+
+
+def test_a_connected_client_has_a_view_of_the_ray_cluster(client):
+    import pytest
+
+    cluster = client.cluster
+    assert type(cluster).__name__ == "RayCluster"
+    assert sorted(w.nthreads for w in cluster.workers.values()) == [1, 1]
+    assert cluster.scheduler_address.startswith("tcp://")
+    with pytest.raises(NotImplementedError, match="scale\\(memory=...\\) is not supported"):
+        cluster.scale(memory="4GB")
+    with pytest.raises(ValueError, match="non-negative number of workers"):
+        cluster.scale(-1)
+    cluster.close()  # a view: the Ray cluster keeps running
+    assert client.submit(sum, [1, 2]).result() == 3

@@ -1,0 +1,60 @@
+"""Cluster addresses as users write them, and whether anything answers there."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+DEFAULT_RAY_PORT = 6379
+
+
+def normalize_address(address: str) -> str:
+    """The address as ``ray.init`` takes it.
+
+    >>> normalize_address("tcp://127.0.0.1:8786")
+    '127.0.0.1:8786'
+    >>> normalize_address("ray://head:10001")
+    'ray://head:10001'
+    >>> normalize_address("10.0.0.5")
+    '10.0.0.5:6379'
+    """
+    if not isinstance(address, str) or not address:
+        raise TypeError(f"a cluster address must be a non-empty string, got {address!r}")
+    if address == "auto" or address.startswith("ray://"):
+        return address
+    if address.startswith("tcp://"):
+        address = address[len("tcp://"):]
+    if "://" in address:
+        raise ValueError(
+            f"unsupported address {address!r}: use 'host:port', 'tcp://host:port', "
+            "'ray://host:port' or 'auto'"
+        )
+    if ":" not in address:
+        address = f"{address}:{DEFAULT_RAY_PORT}"
+    return address
+
+
+def check_reachable(address: str, timeout: float) -> None:
+    """Fail fast, naming the address, when nothing listens there.
+
+    ``ray.init`` would otherwise retry for a long time before saying anything.
+    """
+    if address == "auto":
+        return
+    hostport = address[len("ray://"):] if address.startswith("ray://") else address
+    host, _, port = hostport.rpartition(":")
+    try:
+        port_number = int(port)
+    except ValueError:
+        raise ValueError(f"malformed cluster address {address!r}: port is not a number") from None
+    started = time.monotonic()
+    try:
+        with socket.create_connection((host, port_number), timeout=timeout):
+            pass
+    except OSError as exc:
+        # A refusal comes at once, a silent host only after the timeout: say which.
+        raise OSError(
+            f"cannot connect to a Ray cluster at {address!r}: {exc.strerror or exc} after "
+            f"{time.monotonic() - started:.1f} s (timeout={timeout:g} s). "
+            "Is `ray start --head` running there?"
+        ) from exc
