@@ -10,6 +10,7 @@ included), not building the collections.
 
     python benchmarks/bench_dask.py            # full sizes, writes its section of RESULTS.md
     python benchmarks/bench_dask.py --quick    # small sizes, a smoke test
+    python benchmarks/bench_dask.py --nodes 8  # Ray as 8 nodes of one CPU, distributed 8 workers
 """
 
 from __future__ import annotations
@@ -93,11 +94,12 @@ def workloads(size: dict) -> dict:
     }
 
 
-def run_system(system: str, quick: bool, repeat: int, only: str | None = None) -> dict:
+def run_system(system: str, quick: bool, repeat: int, only: str | None = None,
+               nodes: int = 0) -> dict:
     """Time the workloads (or just ``only``) on ``system`` in this process; name -> seconds."""
     import dask
 
-    scheduler, stop = _start(system)
+    scheduler, stop = _start(system, nodes)
     try:
         times = {}
         for name, (_, build) in workloads(sizes(quick)).items():
@@ -118,12 +120,15 @@ def run_system(system: str, quick: bool, repeat: int, only: str | None = None) -
         stop()
 
 
-def _start(system: str):
-    """The scheduler to pass to ``dask.compute``, and how to stop the system."""
+def _start(system: str, nodes: int = 0):
+    """The scheduler to pass to ``dask.compute``, and how to stop the system.
+
+    ``nodes``: that many Ray nodes of one CPU (distributed: single-threaded
+    workers) instead of one Ray node of two CPUs."""
     if system == "distributed":
         from distributed import Client, LocalCluster
 
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+        cluster = LocalCluster(n_workers=nodes or 2, threads_per_worker=1, processes=True,
                                dashboard_address=None)
         client = Client(cluster)
 
@@ -134,18 +139,29 @@ def _start(system: str):
         return client, stop
     import ray
 
-    ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level="ERROR")
+    shutdown = ray.shutdown
+    if nodes:
+        from nodes import start_ray_nodes
+
+        ray_nodes = start_ray_nodes(nodes)
+        ray.init(address=ray_nodes.address, logging_level="ERROR")
+
+        def shutdown():
+            ray.shutdown()
+            ray_nodes.shutdown()
+    else:
+        ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level="ERROR")
     if system == "ray_dask_get":
         from ray.util.dask import ray_dask_get
 
-        return ray_dask_get, ray.shutdown
+        return ray_dask_get, shutdown
     import rayexec
 
-    client = rayexec.Client()
+    client = rayexec.Client(ray.get_runtime_context().gcs_address)
 
     def stop():
         client.close()
-        ray.shutdown()
+        shutdown()
 
     return client, stop
 
@@ -156,9 +172,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per workload")
     parser.add_argument("--system", choices=SYSTEMS, help="run one system here (internal)")
     parser.add_argument("--workload", help="run one workload only (internal)")
+    parser.add_argument("--nodes", type=int, default=0,
+                        help="Ray as this many nodes of one CPU; distributed as this many "
+                             "single-threaded workers")
     args = parser.parse_args()
+    if args.nodes < 0:
+        parser.error(f"--nodes must be at least 1, got {args.nodes}")
     if args.system:
-        print(json.dumps(run_system(args.system, args.quick, args.repeat, args.workload)))
+        print(json.dumps(run_system(args.system, args.quick, args.repeat, args.workload,
+                                    args.nodes)))
         return
     # Workload by workload, the three systems back to back: on a shared machine
     # the load drifts, and this keeps each comparison within a few seconds.
@@ -166,7 +188,7 @@ def main() -> None:
     for name in workloads(sizes(args.quick)):
         for system in SYSTEMS:
             command = [sys.executable, __file__, "--system", system, "--workload", name,
-                       "--repeat", str(args.repeat)]
+                       "--repeat", str(args.repeat), "--nodes", str(args.nodes)]
             if args.quick:
                 command.append("--quick")
             done = subprocess.run(command, stdout=subprocess.PIPE, text=True)
@@ -197,9 +219,13 @@ def _table(results: dict, size: dict) -> str:
 
 def _write(table: str, args) -> None:
     command = "python benchmarks/bench_dask.py" + (
-        f" --repeat {args.repeat}" if args.repeat != 3 else "")
-    text = (f"## dask workloads: rayexec vs distributed vs ray_dask_get\n\n"
-            f"Command: `{command}` (2 CPUs; median of {args.repeat} runs after a warm-up; "
+        f" --repeat {args.repeat}" if args.repeat != 3 else "") + (
+        f" --nodes {args.nodes}" if args.nodes else "")
+    shape = (f"Ray as {args.nodes} nodes of 1 CPU, distributed as {args.nodes} "
+             "single-threaded workers, on 2 cores" if args.nodes else "2 CPUs")
+    text = (f"## dask workloads: rayexec vs distributed vs ray_dask_get"
+            f"{' on many nodes' if args.nodes else ''}\n\n"
+            f"Command: `{command}` ({shape}; median of {args.repeat} runs after a warm-up; "
             f"each system and workload in a fresh process).\n\n{table}\n")
     write_section(text)
 

@@ -2,10 +2,14 @@
 
     python benchmarks/bench_futures.py            # full sizes, writes its section of RESULTS.md
     python benchmarks/bench_futures.py --quick    # small sizes, prints only
+    python benchmarks/bench_futures.py --nodes 8  # on 8 Ray nodes of one CPU (own section)
 
 Each system runs in its own subprocess on the same CPUs (Ray is one per
 process): raw Ray and rayexec on a local Ray with every CPU, distributed on a
-LocalCluster of one single-threaded worker process per CPU.
+LocalCluster of one single-threaded worker process per CPU.  With ``--nodes N``
+Ray is N nodes of one CPU each on this machine (see ``nodes.py``), distributed
+N single-threaded worker processes, and rayexec's introspection calls
+(``who_has``, ``nthreads``, ``scheduler_info``) are timed too.
 """
 
 from __future__ import annotations
@@ -55,25 +59,48 @@ def _time_operations(ops: dict, sizes: dict) -> dict:
     return out
 
 
+def _start_ray(sizes: dict):
+    """Connect this process to a Ray of every CPU, or of ``sizes["nodes"]`` nodes;
+    the function stopping it."""
+    import ray
+
+    if sizes.get("nodes"):
+        from nodes import start_ray_nodes
+
+        cluster = start_ray_nodes(sizes["nodes"])
+        ray.init(address=cluster.address, logging_level="ERROR")
+
+        def stop():
+            ray.shutdown()
+            cluster.shutdown()
+
+        return stop
+    ray.init(address="local", num_cpus=os.cpu_count(), include_dashboard=False,
+             logging_level="ERROR")
+    return ray.shutdown
+
+
 def _measure_ray(sizes: dict) -> dict:
     import ray
 
-    ray.init(address="local", num_cpus=os.cpu_count(), include_dashboard=False,
-             logging_level="ERROR")
+    stop = _start_ray(sizes)
     task = ray.remote(noop)
     out = _time_operations({
         "map_gather": lambda values: ray.get([task.remote(i) for i in values]),
         "round_trip": lambda x: ray.get(task.remote(x)),
         "array_round_trip": lambda array: ray.get(ray.put(array)),
     }, sizes)
-    ray.shutdown()
+    stop()
     return out
 
 
 def _measure_rayexec(sizes: dict) -> dict:
+    import ray
+
     from rayexec import Client
 
-    client = Client(dashboard_address=None)
+    stop = _start_ray(sizes)
+    client = Client(ray.get_runtime_context().gcs_address)
     out = _time_operations({
         "map_gather": lambda values: client.gather(client.map(noop, values, batch_size=1)),
         "round_trip": lambda x: client.submit(noop, x).result(),
@@ -83,8 +110,38 @@ def _measure_rayexec(sizes: dict) -> dict:
     client.gather(client.map(noop, range(sizes["tasks"], 2 * sizes["tasks"])))
     out["map_batched_tasks_per_s"] = sizes["tasks"] / (time.perf_counter() - started)
     out.update(_interleaved_latency(client, sizes["latency"]))
+    if sizes.get("nodes"):
+        out.update(_introspection(client, sizes["introspect"]))
     out.update(_scaling(client, sizes["scale"]))
     client.close()
+    stop()
+    return out
+
+
+def _introspection(client, n: int) -> dict:
+    """Median milliseconds of ``nthreads``, ``scheduler_info`` and ``who_has`` on
+    ``n`` held futures: ``n`` values of 200 KB (above Ray's inline limit, so each
+    lives in some node's object store and has to be located)."""
+    import numpy as np
+
+    from rayexec import wait
+
+    futures = client.map(np.ones, [25_600 + i for i in range(n)], batch_size=1)
+    wait(futures)
+    out = {}
+    calls = {"nthreads": client.nthreads, "scheduler_info": client.scheduler_info,
+             "who_has": lambda: client.who_has(futures)}
+    for name, call in calls.items():
+        samples = []
+        for _ in range(5):
+            started = time.perf_counter()
+            call()
+            samples.append(time.perf_counter() - started)
+        out[f"{name}_ms"] = statistics.median(samples) * 1000
+    where = client.who_has(futures)
+    out["who_has_nodes"] = len({a for addresses in where.values() for a in addresses})
+    out["introspect_futures"] = n
+    client.cancel(futures)
     return out
 
 
@@ -133,7 +190,8 @@ def _scaling(client, counts: list[int]) -> dict:
 def _measure_distributed(sizes: dict) -> dict:
     from distributed import Client, LocalCluster
 
-    with LocalCluster(n_workers=os.cpu_count(), threads_per_worker=1, processes=True,
+    with LocalCluster(n_workers=sizes.get("nodes") or os.cpu_count(), threads_per_worker=1,
+                      processes=True,
                       dashboard_address=None) as cluster, Client(cluster) as client:
         return _time_operations({
             "map_gather": lambda values: client.gather(client.map(noop, values)),
@@ -175,8 +233,11 @@ def report(results: dict, sizes: dict, command: str) -> str:
         ("submit -> result, median (ms)", "latency_ms", False, ours["latency_ms"]),
         (f"{sizes['array_mb']} MB numpy scatter+gather (s)", "array_s", False, ours["array_s"]),
     ]
+    shape = (f"{sizes['nodes']} Ray nodes of 1 CPU / {sizes['nodes']} single-threaded "
+             f"distributed workers on {os.cpu_count()} cores" if sizes.get("nodes")
+             else f"{os.cpu_count()} CPUs")
     lines = [
-        f"`{command}`  ({os.cpu_count()} CPUs, {sizes['tasks']:,} map tasks, "
+        f"`{command}`  ({shape}, {sizes['tasks']:,} map tasks, "
         f"{sizes['latency']} latency samples)",
         "",
         "| work | raw Ray | distributed | rayexec | rayexec vs Ray | rayexec vs distributed |",
@@ -198,6 +259,13 @@ def report(results: dict, sizes: dict, command: str) -> str:
     for n in sizes["scale"]:
         lines.append(f"| {n:,} | {ours[f'map_{n}_s']:.2f} | "
                      f"{ours[f'bytes_per_future_{n}']:,.0f} |")
+    if sizes.get("nodes"):
+        lines += ["", f"rayexec's introspection on {sizes['nodes']} nodes, median of 5 calls "
+                  f"(who_has: {ours['introspect_futures']:,} futures of 200 KB, found on "
+                  f"{ours['who_has_nodes']} nodes):", "",
+                  "| call | ms |", "|---|---|"]
+        lines += [f"| `{name}` | {ours[f'{name}_ms']:.1f} |"
+                  for name in ("nthreads", "scheduler_info", "who_has")]
     return "\n".join(lines) + "\n"
 
 
@@ -205,6 +273,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes; print only")
+    parser.add_argument("--nodes", type=int, default=0,
+                        help="run Ray as this many nodes of one CPU (distributed: workers)")
     parser.add_argument("--system", choices=SYSTEMS, help=argparse.SUPPRESS)
     parser.add_argument("--sizes", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -215,15 +285,24 @@ def main() -> None:
              if args.quick else
              {"tasks": 10000, "latency": 200, "array_mb": 200,
               "scale": [10000, 100000, 1000000]})
+    if args.nodes:
+        if args.nodes < 1:
+            parser.error(f"--nodes must be at least 1, got {args.nodes}")
+        # many raylets share this machine's memory: no million-future run here
+        sizes.update(nodes=args.nodes, introspect=200 if args.quick else 1000,
+                     scale=sizes["scale"][:1])
     results = {}
     for name in SYSTEMS:
         print(f"running {name} ...", file=sys.stderr, flush=True)
         results[name] = _run_system(name, sizes)
-    command = "python benchmarks/bench_futures.py" + (" --quick" if args.quick else "")
+    command = "python benchmarks/bench_futures.py" + (" --quick" if args.quick else "") + (
+        f" --nodes {args.nodes}" if args.nodes else "")
     text = report(results, sizes, command)
     print(text)
     if not args.quick:
-        write_section("## Futures API: rayexec vs raw Ray vs distributed\n\n" + text)
+        heading = ("## Futures API: rayexec vs raw Ray vs distributed" + (
+            " on many nodes" if args.nodes else ""))
+        write_section(heading + "\n\n" + text)
 
 
 if __name__ == "__main__":

@@ -101,7 +101,6 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         self._callback_pool: ThreadPoolExecutor | None = None
         self._watch: HeadWatch | None = None
         self._lost: ClusterLostError | None = None  # set once the cluster stops answering
-        self._cpus: int | None = None
         self._loop = loop
         self._set_as_default = set_as_default
         self._connect_args = dict(
@@ -418,9 +417,7 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
             if requested < 1:
                 raise ValueError(f"batch_size must be at least 1, got {requested}")
             return int(requested)
-        if self._cpus is None:
-            self._cpus = max(1, sum(w.nthreads for w in nodes.alive_workers()))
-        return max(1, min(MAX_BATCH, n // (TASKS_PER_CPU * self._cpus)))
+        return max(1, min(MAX_BATCH, n // (TASKS_PER_CPU * nodes.cluster_cpus())))
 
     def _launch_call(self, remote, func, args, kwargs, key, options) -> TaskState:
         """Run one call through ``remote`` (the call remote function of ``func``,

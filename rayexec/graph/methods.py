@@ -153,7 +153,7 @@ class DaskMethods:
                          **{k: v for k, v in options.items() if v}}
         with self._lock:
             held = self._held_states(graph.nodes)
-        parts = partition(graph, keys, held, self._cluster_cpus(), call_defaults)
+        parts = partition(graph, keys, held, nodes.cluster_cpus(), call_defaults)
         states = {**held, **launch(self, parts, held)}
         return {key: Future(key, self, states[key]) for key in keys}
 
@@ -170,11 +170,6 @@ class DaskMethods:
                     CANCELLED, ERROR, LOST):
                 held[key] = state
         return held
-
-    def _cluster_cpus(self) -> int:
-        if self._cpus is None:
-            self._cpus = max(1, sum(w.nthreads for w in nodes.alive_workers()))
-        return self._cpus
 
     def _activate_dask(self) -> None:
         """Called when this client becomes the default: make dask compute on it."""

@@ -139,6 +139,13 @@ def cluster_started() -> float | None:
     return datetime.datetime.strptime(found.group(1), "%Y-%m-%d_%H-%M-%S_%f").timestamp()
 
 
+def cluster_cpus() -> int:
+    """The CPUs of the alive nodes (at least 1), from a listing up to
+    :data:`CACHE_SECONDS` old: a cluster that grows or shrinks (an autoscaler,
+    nodes joining) is seen within seconds, at no Ray call per submission."""
+    return max(1, sum(w.nthreads for w in alive_workers(fresh=False)))
+
+
 def scheduler_info(scheduler_address: str | None = None) -> dict:
     """distributed's ``scheduler_info()`` for the connected cluster.
 
