@@ -11,6 +11,7 @@ included), not building the collections.
     python benchmarks/bench_dask.py            # full sizes, writes its section of RESULTS.md
     python benchmarks/bench_dask.py --quick    # small sizes, a smoke test
     python benchmarks/bench_dask.py --nodes 8  # Ray as 8 nodes of one CPU, distributed 8 workers
+    python benchmarks/bench_dask.py --memory   # data larger than memory (see memory.py)
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import subprocess
 import sys
 import time
 
+import memory
 from results import write_section
 
 SYSTEMS = ("distributed", "ray_dask_get", "rayexec")
@@ -172,12 +174,23 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per workload")
     parser.add_argument("--system", choices=SYSTEMS, help="run one system here (internal)")
     parser.add_argument("--workload", help="run one workload only (internal)")
+    parser.add_argument("--memory", action="store_true",
+                        help="data larger than memory: a 512 MB store, workloads of 2-4x it")
+    parser.add_argument("--store", type=int, default=0,
+                        help="with --memory: the memory given to each system, in bytes")
+    parser.add_argument("--memory-child", choices=memory.SYSTEMS, help=argparse.SUPPRESS)
     parser.add_argument("--nodes", type=int, default=0,
                         help="Ray as this many nodes of one CPU; distributed as this many "
                              "single-threaded workers")
     args = parser.parse_args()
     if args.nodes < 0:
         parser.error(f"--nodes must be at least 1, got {args.nodes}")
+    if args.memory_child:
+        print(json.dumps(memory.run_child(args.memory_child, args.workload, args.store)))
+        return
+    if args.memory:
+        _memory_mode(args.store or memory.STORE)
+        return
     if args.system:
         print(json.dumps(run_system(args.system, args.quick, args.repeat, args.workload,
                                     args.nodes)))
@@ -199,6 +212,25 @@ def main() -> None:
     print(table)
     if not args.quick:
         _write(table, args)
+
+
+def _memory_mode(store: int) -> None:
+    results: dict = {system: {} for system in memory.SYSTEMS}
+    for name in memory.workloads(store):
+        for system in memory.SYSTEMS:  # back to back per workload, as the timing runs
+            results[system][name] = run = memory.measure(system, name, store, __file__)
+            print(f"{system} {name}: {run}", file=sys.stderr, flush=True)
+    table = memory.table(results, store)
+    print(table)
+    command = "python benchmarks/bench_dask.py --memory" + (
+        f" --store {store}" if store != memory.STORE else "")
+    write_section(
+        "## dask on data larger than memory: rayexec vs distributed\n\n"
+        f"Command: `{command}` (2 CPUs; Ray with an object store of {store / 2**20:,.0f} MB, "
+        f"spilling to disk; distributed as 2 single-threaded workers with "
+        f"memory_limit={store // 2 / 2**20:,.0f} MB each; one run per system and workload, "
+        "each in a fresh process; peak: PSS of the process and all its children, "
+        "sampled every 0.2 s).\n\n" + table + "\n")
 
 
 def _table(results: dict, size: dict) -> str:

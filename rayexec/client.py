@@ -47,6 +47,7 @@ from .state import CANCELLED, ERROR, FINISHED, LOST, PENDING, TaskState, watch, 
 from .unsupported import add_client_placeholders
 from .waiting import wait
 from .workers import nodes, placement
+from .workers.executor_actors import ExecutorPool, executor_actors_enabled
 from .workers.executor_methods import ExecutorMethods, upload_runtime_env
 from .workers.methods import WorkerMethods
 
@@ -97,6 +98,7 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         self._lock = threading.RLock()
         self._remote = RemoteFunctions()
         self._generation = 0  # bumped by restart(): new tasks run in fresh worker processes
+        self._executors: ExecutorPool | None = None  # actors for single calls, made on first use
         self._forgotten: set[TaskState] = set()  # fire_and_forget keeps these until done
         self._callback_pool: ThreadPoolExecutor | None = None
         self._watch: HeadWatch | None = None
@@ -204,6 +206,7 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
             self._forgotten.clear()
         if self._lost is None:  # a lost cluster has nothing left to cancel (Ray calls would hang)
             self._cancel_states(states, kill_batches=True)
+            self._close_executors()
         defaults.forget(self)
         self._deactivate_dask()
         if self._callback_pool is not None:
@@ -424,7 +427,10 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         with ``options`` applied)."""
         layout, args, kwargs = self._prepare_arguments(args, kwargs)
         try:
-            value_ref, receipt_ref = remote.remote(layout, *args, **kwargs)
+            # Calls without placement hints or retries run on an executor actor when
+            # one has room (see rayexec.workers.executor_actors); others are tasks.
+            refs = None if options else self._call_on_executor(func, layout, args, kwargs)
+            value_ref, receipt_ref = refs or remote.remote(layout, *args, **kwargs)
         except (TypeError, ValueError, AttributeError) as exc:
             raise _serialisation_error(func, exc) from exc
         state = TaskState(key, value_ref)
@@ -449,12 +455,35 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         self._states.update(states)
         return states
 
-    def _with_options(self, remote, options: dict):
-        """``remote`` with Ray ``options`` and the client's runtime environment:
-        uploaded files, and the restart generation (new worker processes)."""
+    def _call_on_executor(self, func, layout, args, kwargs):
+        """The two refs of ``func`` run on an executor actor, or None (run a task)."""
+        if not executor_actors_enabled():
+            return None
+        pool = self._executors
+        if pool is None or pool.runtime_env != self._runtime_env():
+            with self._lock:  # new uploads: actors that can import them
+                if self._executors is not None:
+                    self._executors.close()
+                pool = self._executors = ExecutorPool(self._runtime_env())
+        return pool.call(func, layout, args, kwargs)
+
+    def _close_executors(self) -> None:
+        with self._lock:
+            pool, self._executors = self._executors, None
+        if pool is not None:
+            pool.close()
+
+    def _runtime_env(self) -> dict:
+        """What every task and actor of this client runs with: its uploaded files,
+        and the restart generation (new worker processes)."""
         env = upload_runtime_env(self)
         if self._generation:
             env["env_vars"] = {"RAYEXEC_GENERATION": str(self._generation)}
+        return env
+
+    def _with_options(self, remote, options: dict):
+        """``remote`` with Ray ``options`` and the client's runtime environment."""
+        env = self._runtime_env()
         if env:
             options = {**options, "runtime_env": {**options.get("runtime_env", {}), **env}}
         return remote.options(**options) if options else remote
@@ -617,6 +646,10 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
                     kill_batches or not state.batched):
                 try:
                     ray.cancel(state.ref, force=True)
+                except ValueError:
+                    # a call on an executor actor: dropped if queued; a running one
+                    # ends by itself (ending the process would end other calls)
+                    _cancel_quietly(state.ref)
                 except Exception:  # already finished, or Ray is gone: nothing to stop
                     pass
             state.cancel()
@@ -635,6 +668,7 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
             self._forgotten.clear()
             self._generation += 1
         self._cancel_states(states, kill_batches=True)
+        self._close_executors()  # new calls start fresh actors
         return self
 
     def fire_and_forget(self, futures) -> None:
@@ -728,6 +762,15 @@ def _cluster_address(address, scheduler_file):
 def _serialisation_error(func, exc: Exception) -> TypeError:
     return TypeError(f"rayexec cannot serialise the arguments of {funcname(func)}() to send "
                      f"them to the cluster: {type(exc).__name__}: {exc}")
+
+
+def _cancel_quietly(ref) -> None:
+    import ray
+
+    try:
+        ray.cancel(ref)
+    except Exception:  # already finished, or Ray is gone
+        pass
 
 
 def _drop_failed(obj, values: dict):

@@ -1,0 +1,139 @@
+"""Single calls on executor actors (rayexec.workers.executor_actors), on the real Ray."""
+
+import os
+import signal
+import time
+
+import dask
+import pytest
+
+import rayexec
+from rayexec import KilledWorker
+
+_state = {}
+
+
+def where(_=None):
+    """The executor actor running this call, or None in a Ray task."""
+    import ray
+
+    return ray.get_runtime_context().get_actor_id()
+
+
+def remember(value):
+    _state["value"] = value
+    return where()
+
+
+def recall():
+    return _state.get("value")
+
+
+def inc(x):
+    return x + 1
+
+
+def slow(seconds):
+    time.sleep(seconds)
+    return seconds
+
+
+def die_once(marker):
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return where()
+
+
+def die_always():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _on_actor(client, timeout=120):
+    """Submit until a call lands on an actor (the first ones are tasks while the
+    actors start); the actor id."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        actor = client.submit(where, pure=False).result(timeout=60)
+        if actor is not None:
+            return actor
+        time.sleep(0.2)
+    raise AssertionError("no call ran on an executor actor")
+
+
+def test_single_calls_run_on_actors_with_futures_as_arguments(client):
+    _on_actor(client)
+    x = client.submit(inc, 1)
+    y = client.submit(inc, x)
+    z = client.submit(sum, [x, y, 10])  # a nested future
+    assert z.result(timeout=60) == 15
+    assert client.gather(client.map(inc, range(20), batch_size=1)) == list(range(1, 21))
+    assert any(a is not None for a in client.gather(client.map(where, range(10),
+                                                               batch_size=1, pure=False)))
+
+
+def test_errors_come_home_as_the_users_exception(client):
+    _on_actor(client)
+    future = client.submit(inc, "a")
+    with pytest.raises(TypeError, match="str"):
+        future.result(timeout=60)
+    assert future.status == "error"
+    assert client.submit(inc, 1).result(timeout=60) == 2  # the actor lives on
+
+
+def test_calls_with_placement_or_retries_stay_tasks(client):
+    _on_actor(client)
+    assert client.submit(where, resources={"special": 1}, pure=False).result(60) is None
+    assert client.submit(where, retries=1, pure=False).result(60) is None
+
+
+def test_config_switches_the_actors_off(client):
+    with dask.config.set({"rayexec.executor-actors": False}):
+        results = [client.submit(where, i).result(timeout=60) for i in range(5)]
+    assert results == [None] * 5
+
+
+def test_a_full_actor_queue_overflows_into_tasks(client):
+    _on_actor(client)
+    with dask.config.set({"rayexec.executor-queue": 1}):
+        futures = client.map(slow, [0.2] * 6, pure=False, batch_size=1)
+        places = client.gather(client.map(where, range(30), pure=False, batch_size=1))
+        client.gather(futures)
+    assert None in places  # tasks took what the actors had no room for
+
+
+def test_worker_killed_mid_call_runs_it_again(client, tmp_path):
+    _on_actor(client)
+    future = client.submit(die_once, str(tmp_path / "died"), pure=False)
+    assert future.result(timeout=180) is not None  # ran on a (restarted) actor
+    assert future.status == "finished"
+    assert client.submit(inc, 41, pure=False).result(timeout=60) == 42
+
+
+def test_call_that_always_kills_its_worker_ends_in_error(client):
+    _on_actor(client)
+    future = client.submit(die_always, pure=False)
+    with pytest.raises(KilledWorker, match="died"):
+        future.result(timeout=240)
+    assert client.submit(inc, 1, pure=False).result(timeout=60) == 2
+
+
+def test_cancel_a_queued_call(client):
+    _on_actor(client)
+    blockers = [client.submit(slow, 1.0, pure=False) for _ in range(4)]
+    queued = client.submit(slow, 0.5, pure=False)
+    client.cancel(queued)
+    assert queued.status == "cancelled"
+    with pytest.raises(rayexec.CancelledError):
+        queued.result(timeout=10)
+    assert client.gather(blockers) == [1.0] * 4
+
+
+def test_restart_gives_fresh_actors(client):
+    first = _on_actor(client)
+    assert client.submit(remember, "kept", pure=False).result(60) is not None
+    client.restart()
+    second = _on_actor(client)
+    assert second != first
+    values = {client.submit(recall, pure=False).result(60) for _ in range(6)}
+    assert "kept" not in values  # no process of before the restart runs calls
