@@ -37,7 +37,7 @@ import threading
 import dask.config
 
 from ..execution import run_call
-from ..state import _on_completed
+from ..state import on_completed
 from .nodes import alive_workers
 
 # Calls one actor holds at once (running or queued in its process).  Enough to
@@ -114,7 +114,7 @@ class ExecutorPool:
             with self._lock:
                 slot.in_flight -= 1
             raise
-        _on_completed(refs[1], lambda _value, slot=slot: self._finished(slot))
+        on_completed(refs[1], lambda _value, slot=slot: self._finished(slot))
         return refs
 
     def _choose(self) -> _Slot | None:
@@ -156,7 +156,7 @@ class ExecutorPool:
                 handle = _actor_class().options(**options, scheduling_strategy=(
                     NodeAffinitySchedulingStrategy(node_id, soft=True))).remote()
                 slot = _Slot(handle, node_id)
-                _on_completed(handle.ready.remote(),
+                on_completed(handle.ready.remote(),
                               lambda value, slot=slot: self._started(slot, value))
                 kept.append(slot)
         self._slots = kept

@@ -1,0 +1,16 @@
+"""dask graphs over more data than the object store holds: Ray spills, parts stay bounded."""
+
+import json
+
+from conftest import run_script
+
+
+def test_workloads_larger_than_the_object_store_finish_with_right_answers():
+    out = run_script("memory_spill.py", timeout=300)
+    assert out.returncode == 0, out.stderr[-4000:]  # a negative code: killed by the OS
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert abs(report["sum"] - 0.5) < 0.01  # mean of 4x the store of uniform randoms
+    assert abs(report["transpose"] - 0.5) < 0.01
+    assert report["groupby_matches"]
+    by_key, whole = report["groupby_total"]
+    assert abs(by_key - whole) < 1e-6 * whole
