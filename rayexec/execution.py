@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 import cloudpickle
+from dask.utils import funcname
 
 from .errors import RemoteFailure, record_traceback
 from .nesting import replace
@@ -103,13 +104,21 @@ def _call_task(func):
     def task(layout, /, *args, **kwargs):
         return run_call(func, layout, args, kwargs)
 
-    return task
+    return _named_after(task, func)
 
 
 def _batch_task(func):
     def task(kwargs, elements, retries):
         return run_batch(func, kwargs, elements, retries)
 
+    return _named_after(task, func)
+
+
+def _named_after(task, func):
+    """``task`` under ``func``'s name: Ray names a task after its function (in the
+    dashboard, ``ray list tasks``, ``ray summary tasks``, ``ray timeline``), so the
+    user's ``inc`` shows as ``inc`` rather than as rayexec's wrapper."""
+    task.__name__ = task.__qualname__ = funcname(func)
     return task
 
 

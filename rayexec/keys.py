@@ -68,3 +68,22 @@ def data_key(value: Any, hash: bool = True) -> str:
     """
     token = tokenize(value) if hash else uuid.uuid4().hex
     return f"{type(value).__name__}-{token}"
+
+
+def task_name(keys: list, most: int = 3) -> str:
+    """The name Ray shows for a task computing ``keys``: the key itself for one key,
+    else the most common key prefixes (dask's ``key_split``), most frequent first.
+
+    >>> task_name(["inc-1a2b"])
+    'inc-1a2b'
+    >>> task_name([("random_sample-ab12", 0), ("random_sample-ab12", 1), "sum-cd34"])
+    'random_sample,sum'
+    """
+    from collections import Counter
+
+    from dask.utils import key_split
+
+    if len(keys) == 1:
+        return str(keys[0])
+    counts = Counter(key_split(key) for key in keys)
+    return ",".join(prefix for prefix, _ in counts.most_common(most))

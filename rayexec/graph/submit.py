@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from .. import data
 from ..future import Future
+from ..keys import task_name
 from ..state import TaskState, watch_batch
 from ..workers import placement
 from . import pickling
@@ -53,6 +54,7 @@ def launch(client: Client, parts: list[Part], held: dict) -> dict:
         arguments.extend(client._argument_of(f) for f in futures)
         options = placement.task_options(**part.placement)
         options["num_returns"] = len(part.outputs) + len(part.sends) + 1
+        options["name"] = task_name([node.key for node in part.nodes])
         remote = client._with_options(_remote_part(), options)
         returned = remote.remote(blob, part.inputs, len(part.receives), part.outputs,
                                  [keys for _, keys in part.sends], part.retries, *arguments)
