@@ -32,6 +32,11 @@ _EXPORTS = {
     "FIRST_COMPLETED": "waiting",
     "FIRST_EXCEPTION": "waiting",
     "progress": "diagnostics.progressbar",
+    "get_task_stream": "diagnostics.task_stream",
+    "performance_report": "diagnostics.performance_report",
+    # worker plugins, as Ray runtime environments
+    **dict.fromkeys(["WorkerPlugin", "NannyPlugin", "InstallPlugin", "Environ", "PipInstall",
+                     "CondaInstall", "UploadFile", "UploadDirectory"], "workers.plugins"),
     "futures_of": "functions",
     "fire_and_forget": "functions",
     "default_client": "defaults",

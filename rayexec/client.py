@@ -50,6 +50,8 @@ from .workers import nodes, placement
 from .workers.executor_actors import ExecutorPool, executor_actors_enabled
 from .workers.executor_methods import ExecutorMethods, upload_runtime_env
 from .workers.methods import WorkerMethods
+from .workers.plugin_methods import PluginMethods
+from .workers.plugins import merge_runtime_envs
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +65,7 @@ TASKS_PER_CPU = 8
 
 @add_client_placeholders
 class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, ExecutorMethods,
-             DiagnosticsMethods):
+             PluginMethods, DiagnosticsMethods):
     """Connect to a Ray cluster, or start one here, and run work on it.
 
     The methods for dask collections, shared datasets and workers live in the
@@ -475,10 +477,11 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
 
     def _runtime_env(self) -> dict:
         """What every task and actor of this client runs with: its uploaded files,
-        and the restart generation (new worker processes)."""
-        env = upload_runtime_env(self)
+        worker plugins, and the restart generation (new worker processes)."""
+        env = merge_runtime_envs(upload_runtime_env(self), self._plugin_env)
         if self._generation:
-            env["env_vars"] = {"RAYEXEC_GENERATION": str(self._generation)}
+            env = merge_runtime_envs(env, {"env_vars": {
+                "RAYEXEC_GENERATION": str(self._generation)}})
         return env
 
     def _with_options(self, remote, options: dict):

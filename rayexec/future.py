@@ -210,6 +210,22 @@ class Future:
                     f"key: {state.key}>")
         return f"<Future: {state.status}, key: {state.key}>"
 
+    def _repr_html_(self) -> str:
+        """The Future in a notebook: its function, status, type and key, as distributed
+        shows it."""
+        from html import escape
+
+        from dask.utils import key_split
+
+        state = self._state
+        kind = (f", <span style='color: gray'>type:</span> {escape(state.type_name)}"
+                if state.status == FINISHED and state.type_name else "")
+        color = "red" if state.status in ("error", "lost") else "black"
+        return (f"<strong>Future: {escape(key_split(state.key))}</strong> "
+                f"<span style='color: gray'>status:</span> "
+                f"<span style='color: {color}'>{escape(state.status)}</span>{kind}, "
+                f"<span style='color: gray'>key:</span> {escape(str(state.key))}")
+
 
 def future_parts(future: Future) -> tuple:
     """What a Future is made of, to rebuild it in another process: see :func:`future_from_parts`.

@@ -15,7 +15,6 @@ This module imports nothing heavy: ``rayexec/__init__`` reads ``PLACEHOLDERS``.
 
 from __future__ import annotations
 
-_RUNTIME_ENV = "a Ray runtime environment, ray.init(runtime_env={...}) before the Client"
 _RAY_CLUSTER = "`ray up cluster.yaml` (see Ray's cluster launcher), or LocalCluster on one machine"
 _DIAGNOSTICS = "Ray's dashboard and `ray timeline`"
 
@@ -25,19 +24,10 @@ PLACEHOLDERS: dict[str, tuple[str, str]] = {
                  "min_workers/max_workers in a `ray up` cluster config"),
     "CompatibleExecutor": ("it is an internal of distributed's Client",
                            "Client.submit / Client.map, which return concurrent-style futures"),
-    "CondaInstall": ("Ray installs packages per job", _RUNTIME_ENV + " with 'conda'"),
-    "PipInstall": ("Ray installs packages per job", _RUNTIME_ENV + " with 'pip'"),
-    "InstallPlugin": ("Ray installs packages per job", _RUNTIME_ENV),
-    "Environ": ("Ray sets worker environment variables per job", _RUNTIME_ENV + " with 'env_vars'"),
-    "UploadDirectory": ("Ray ships code per job", _RUNTIME_ENV + " with 'working_dir'"),
-    "UploadFile": ("Ray ships code per job", _RUNTIME_ENV + " with 'py_modules'"),
     "SSHCluster": ("Ray starts remote clusters itself", _RAY_CLUSTER + " (provider type: local)"),
     "SpecCluster": ("Ray describes clusters in its own config", _RAY_CLUSTER),
     "SubprocessCluster": ("Ray starts its node processes itself", "LocalCluster"),
     "SchedulerPlugin": ("Ray's scheduler has no plugin hooks", _DIAGNOSTICS),
-    "WorkerPlugin": ("Ray workers have no plugin hooks",
-                     _RUNTIME_ENV + " with 'worker_process_setup_hook'"),
-    "NannyPlugin": ("Ray workers have no plugin hooks", _RUNTIME_ENV),
     "Reschedule": ("Ray does not move a running task", "retries=... on submit"),
     "Security": ("Ray secures clusters with its token authentication",
                  "RAY_AUTH_MODE=token and RAY_AUTH_TOKEN / RAY_AUTH_TOKEN_PATH"),
@@ -46,38 +36,23 @@ PLACEHOLDERS: dict[str, tuple[str, str]] = {
     "connect": ("rayexec does not speak distributed's wire protocol", "Client(address)"),
     "rpc": ("rayexec does not speak distributed's wire protocol", "Client(address)"),
     "get_task_metadata": ("Ray keeps task metadata in its own tools", _DIAGNOSTICS),
-    "get_task_stream": ("Ray keeps task timings in its own tools", _DIAGNOSTICS),
-    "performance_report": ("Ray profiles clusters with its own tools", _DIAGNOSTICS),
     "span": ("Ray groups work by job, not by span", _DIAGNOSTICS),
     "widgets": ("distributed's notebook widgets render its scheduler's state", _DIAGNOSTICS),
 }
 
 
-_LOGS = "Ray's logs: `ray logs` or ray.util.state.get_log"
 _NODES = "Ray's node tools: `ray stop` on the node, or the autoscaler of a `ray up` cluster"
 
 # Client methods with no counterpart: name -> (why, what to use instead)
 CLIENT_METHODS: dict[str, tuple[str, str]] = {
     "amm": ("Ray manages object copies itself", "Client.replicate to copy data ahead of need"),
     "benchmark_hardware": ("Ray does not benchmark its nodes", _DIAGNOSTICS),
-    "call_stack": ("Ray samples running tasks with its own tools",
-                   "`ray stack` or the dashboard's stack traces"),
-    "dump_cluster_state": ("Ray keeps cluster state in its own tools",
-                           "`ray status` and ray.util.state"),
     "forward_logging": ("Ray forwards worker output to the driver itself",
                         "ray.init(log_to_driver=True), the default"),
     "unforward_logging": ("Ray forwards worker output to the driver itself",
                           "ray.init(log_to_driver=False)"),
-    "get_scheduler_logs": ("Ray keeps its processes' logs in its session folder", _LOGS),
-    "get_worker_logs": ("Ray keeps its processes' logs in its session folder", _LOGS),
-    "get_task_stream": PLACEHOLDERS["get_task_stream"],
-    "processing": ("Ray lists running tasks with its state API",
-                   "ray.util.state.list_tasks(filters=[('state', '=', 'RUNNING')])"),
     "profile": ("Ray profiles clusters with its own tools", _DIAGNOSTICS),
-    "register_plugin": PLACEHOLDERS["WorkerPlugin"],
-    "register_worker_callbacks": PLACEHOLDERS["WorkerPlugin"],
     "unregister_scheduler_plugin": PLACEHOLDERS["SchedulerPlugin"],
-    "unregister_worker_plugin": PLACEHOLDERS["WorkerPlugin"],
     "restart_workers": ("Ray restarts worker processes, not chosen nodes, on demand",
                         "Client.restart() for fresh worker processes everywhere"),
     "retire_workers": ("Ray's node drain is not public API",
@@ -85,8 +60,6 @@ CLIENT_METHODS: dict[str, tuple[str, str]] = {
                        "nodes; elsewhere " + _NODES),
     "retry": ("a failed task's function and arguments are not kept once it has failed",
               "submit the call again, or submit(..., retries=n) to retry it on failure"),
-    "story": ("Ray records task transitions in its own tools",
-              "ray.util.state.get_task or the dashboard"),
     "subscribe_topic": ("events are not pushed to clients",
                         "Client.get_events(topic), which returns the events so far"),
     "unsubscribe_topic": ("events are not pushed to clients", "Client.get_events(topic)"),

@@ -120,8 +120,8 @@ def test_futures_of_as_a_method(client):
 
 
 def test_methods_ray_does_elsewhere_say_what_to_use(client):
-    with pytest.raises(NotImplementedError, match="Client.story is not supported on Ray"):
-        client.story("some-key")
+    with pytest.raises(NotImplementedError, match="Client.profile is not supported on Ray"):
+        client.profile()
     with pytest.raises(NotImplementedError, match="retries="):
         client.retry([])
 

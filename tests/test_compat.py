@@ -20,10 +20,9 @@ distributed_real = pytest.importorskip("distributed")  # the installed, real pac
 # Names of real distributed.__all__ that rayexec serves as placeholders raising on use.
 UNSUPPORTED = {
     "Adaptive", "CompatibleExecutor",
-    "CondaInstall", "PipInstall", "InstallPlugin", "Environ", "UploadDirectory", "UploadFile",
     "SSHCluster", "SpecCluster", "SubprocessCluster",
-    "SchedulerPlugin", "WorkerPlugin", "NannyPlugin", "Reschedule", "Security", "Status",
-    "connect", "rpc", "get_task_metadata", "get_task_stream", "performance_report", "span",
+    "SchedulerPlugin", "Reschedule", "Security", "Status",
+    "connect", "rpc", "get_task_metadata", "span",
     "widgets",
 }
 # Served by the shim package itself (re-exported from dask / the stdlib / a submodule).

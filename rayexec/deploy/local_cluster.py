@@ -218,6 +218,26 @@ class LocalCluster:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def _repr_html_(self) -> str:
+        """The cluster in a notebook: address, dashboard link, and its workers when this
+        process is connected to it (as it is through ``Client(cluster)``)."""
+        from ..workers import nodes
+        from ..workers.html import cluster_html
+
+        workers = []
+        try:
+            import ray
+
+            if ray.is_initialized() and ray.get_runtime_context().gcs_address.endswith(
+                    f":{self._head.port}"):
+                workers = [w for w in nodes.alive_workers() if w.runs_tasks]
+        except Exception:  # not connected here: the table shows what was started
+            workers = []
+        return cluster_html(f"LocalCluster: {self.name}", self.scheduler_address,
+                            self.dashboard_link, workers,
+                            extra={"Status": self.status, "Nodes started": len(self._workers) + 1,
+                                   "Threads per worker": self._threads})
+
     def __repr__(self) -> str:
         return (f"LocalCluster({self.name!r}, {self.scheduler_address!r}, "
                 f"workers={len(self._workers) + 1}, threads={self._threads}, "

@@ -14,6 +14,7 @@ here may be up to a second old.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 from ..workers import nodes
@@ -98,3 +99,137 @@ def story(client, keys, on_error: str = "raise") -> list[tuple]:
                 entries.extend(transitions(key, task.task_id, task.states))
     entries.sort(key=lambda entry: entry[-1])
     return entries
+
+
+def py_spy_dump(pids: list[int]) -> dict[int, str]:
+    """Run on a node: ``py-spy dump`` of each process in ``pids`` (what ``ray stack`` does).
+
+    Raises ``RuntimeError`` naming ``ray stack`` when py-spy is missing or may
+    not read other processes here.
+    """
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    here = os.path.join(os.path.dirname(sys.executable), "py-spy")
+    tool = here if os.path.exists(here) else shutil.which("py-spy")
+    if tool is None:
+        raise RuntimeError("py-spy is not installed on this node (pip install py-spy); "
+                           "Ray's `ray stack` needs it too")
+    dumps = {}
+    for pid in pids:
+        done = subprocess.run([tool, "dump", "--pid", str(pid)], capture_output=True,
+                              text=True, timeout=60)
+        if done.returncode != 0:
+            raise RuntimeError(f"py-spy could not read process {pid}: "
+                               f"{(done.stderr or done.stdout).strip()[:300]}; on Ray, "
+                               "`ray stack` on the node (as root, or with ptrace allowed) "
+                               "shows the same stacks")
+        dumps[pid] = done.stdout
+    return dumps
+
+
+_FRAME = re.compile(r"^\s+(?P<func>.+?) \((?P<file>.+?):(?P<line>\d+)\)")
+
+
+def main_thread_frames(dump: str) -> list[str]:
+    """The task's stack (the process's main thread) from ``py-spy dump`` text, outermost
+    call first, in traceback lines as distributed's ``call_stack`` gives them.
+
+    >>> main_thread_frames('Thread 7 (active): "MainThread"\\n    slow (job.py:5)\\n'
+    ...                    '    main_loop (worker.py:900)\\n')
+    ['  File "worker.py", line 900, in main_loop\\n', '  File "job.py", line 5, in slow\\n']
+    """
+    frames: list[str] = []
+    inside = False
+    for line in dump.splitlines():
+        if line.startswith("Thread "):
+            inside = '"MainThread"' in line
+            continue
+        match = _FRAME.match(line) if inside else None
+        if match:
+            frames.append(f'  File "{match["file"]}", line {match["line"]}, in '
+                          f'{match["func"]}\n')
+    return frames[::-1]
+
+
+def call_stack(client, keys=None) -> dict[str, dict[str, list[str]]]:
+    """Worker address -> key -> the running call stack, for running tasks of ``keys``
+    (all running tasks when None)."""
+    wanted = None if keys is None else {str(k) for k in keys}
+    where = {w.node_id: w for w in nodes.alive_workers()}
+    held = keys_by_task(client)
+    by_node: dict[str, dict[int, list[str]]] = defaultdict(dict)
+    for task in ray_tasks.tasks():
+        if not task.running or task.pid is None or task.node_id not in where:
+            continue
+        task_keys_ = [k for k in task_keys(task, held) if wanted is None or k in wanted]
+        if task_keys_:
+            by_node[task.node_id][task.pid] = task_keys_
+    result: dict[str, dict[str, list[str]]] = {}
+    for node_id, pids in by_node.items():
+        worker = where[node_id]
+        dumps = client.run(py_spy_dump, sorted(pids), workers=[worker.address])[worker.address]
+        stacks = result.setdefault(worker.address, {})
+        for pid, dump in dumps.items():
+            frames = main_thread_frames(dump)
+            for key in pids[pid]:
+                stacks[key] = frames
+    return result
+
+
+def cluster_state(client, exclude=()) -> dict:
+    """distributed's cluster-dump layout, filled from Ray: ``scheduler`` (Ray's cluster
+    resources and every task Ray holds events for), ``workers`` (each node), ``versions``."""
+    import dataclasses
+
+    import ray
+
+    excluded = set(exclude)
+
+    def drop(record: dict) -> dict:
+        return {k: v for k, v in record.items() if k not in excluded}
+
+    workers = nodes.alive_workers()
+    running = processing(client)
+    return {
+        "scheduler": drop({
+            "address": client.scheduler_info()["address"],
+            "cluster_resources": ray.cluster_resources(),
+            "available_resources": ray.available_resources(),
+            "nodes": [drop(dict(node)) for node in ray.nodes()],
+            "tasks": [drop(dataclasses.asdict(task)) for task in ray_tasks.tasks()],
+            "client_keys": {key: state.status for key, state in list(client._states.items())},
+        }),
+        "workers": {w.address: drop({**w.as_dict(), "processing": running.get(w.address, [])})
+                    for w in workers},
+        "versions": client.get_versions(),
+    }
+
+
+def write_cluster_state(state: dict, filename: str, format: str, storage_options: dict) -> str:
+    """Write ``state`` as ``<filename>.msgpack.gz`` or ``<filename>.yaml``; the path."""
+    import fsspec
+
+    if format == "msgpack":
+        import gzip
+
+        import msgpack
+
+        path = filename + ".msgpack.gz"
+        blob = gzip.compress(msgpack.packb(state, default=str))
+        with fsspec.open(path, "wb", **storage_options) as f:
+            f.write(blob)
+    elif format == "yaml":
+        import json
+
+        import yaml
+
+        path = filename + ".yaml"
+        plain = json.loads(json.dumps(state, default=str))  # yaml takes plain data only
+        with fsspec.open(path, "w", **storage_options) as f:
+            yaml.safe_dump(plain, f)
+    else:
+        raise ValueError(f"format must be 'msgpack' or 'yaml', got {format!r}")
+    return path

@@ -1,0 +1,77 @@
+"""Worker and scheduler logs, read through Ray's log API (``ray.util.state``).
+
+A worker's log is its node's: the raylet's own log and the output of the node's
+worker processes (``worker-*.out``/``.err``, where tasks print).  The
+scheduler's log is the head's control store (``gcs_server.out``).  Lines come
+newest first as ``(level, line)`` pairs, as distributed returns them.  Ray's
+log API is served by its dashboard: a cluster started without one
+(``Client()`` without ``dashboard_address``) has no logs to read this way, and
+the error says so.
+
+>>> level_of("[2026-12-03 14:00:00,123 E 1234 5678] core_worker.cc:88: failed")
+'ERROR'
+>>> level_of("2026-12-03 14:00:00,123 WARNING worker.py:10 -- slow")
+'WARNING'
+"""
+
+from __future__ import annotations
+
+import re
+
+_GLOG = re.compile(r"^\[[^\]]*? ([DIWEF]) \d+ \d+\]")
+_GLOG_LEVELS = {"D": "DEBUG", "I": "INFO", "W": "WARNING", "E": "ERROR", "F": "CRITICAL"}
+_PY_LEVEL = re.compile(r"\b(DEBUG|INFO|WARNING|ERROR|CRITICAL)\b")
+
+WORKER_FILES = ("raylet.out", "worker-*.out", "worker-*.err")
+SCHEDULER_FILES = ("gcs_server.out",)
+DEFAULT_LINES = 10_000  # distributed keeps this many log lines per worker by default
+
+
+def level_of(line: str) -> str:
+    """The log level of one line of a Ray log (C++ or Python format); INFO if none."""
+    match = _GLOG.match(line)
+    if match:
+        return _GLOG_LEVELS[match.group(1)]
+    match = _PY_LEVEL.search(line[:80])
+    return match.group(1) if match else "INFO"
+
+
+def _no_dashboard(exc: Exception) -> RuntimeError:
+    return RuntimeError(
+        "Ray's log API needs the Ray dashboard, which this cluster does not run: start it "
+        "with Client(dashboard_address=':8265') or `ray start --head --include-dashboard=true`, "
+        f"or read the logs with `ray logs` on a node ({type(exc).__name__}: {exc})")
+
+
+def node_log(node_id: str, patterns: tuple[str, ...], n: int | None) -> list[tuple[str, str]]:
+    """The last ``n`` lines of each of a node's log files matching ``patterns``, newest
+    first (files in turn, each newest line first)."""
+    from fnmatch import fnmatch
+
+    from ray.util.state import get_log, list_logs
+
+    n = DEFAULT_LINES if n is None else int(n)
+    try:
+        listing = list_logs(node_id=node_id)
+    except Exception as exc:  # no dashboard, or it is unreachable
+        raise _no_dashboard(exc) from exc
+    names = sorted({name for group in listing.values() for name in group
+                    if any(fnmatch(name, pattern) for pattern in patterns)})
+    lines: list[tuple[str, str]] = []
+    for name in names:
+        try:
+            text = "".join(get_log(node_id=node_id, filename=name, tail=n))
+        except Exception:  # a worker's file may go as its process ends
+            continue
+        lines.extend((level_of(line), line) for line in reversed(text.splitlines()) if line)
+    return lines[:n] if n >= 0 else lines
+
+
+def worker_logs(workers: list, n: int | None = None) -> dict[str, list[tuple[str, str]]]:
+    """Worker address -> its node's log lines (``workers``: :class:`WorkerInfo` objects)."""
+    return {w.address: node_log(w.node_id, WORKER_FILES, n) for w in workers}
+
+
+def scheduler_logs(head_node_id: str, n: int | None = None) -> list[tuple[str, str]]:
+    """The head's control-store log lines, newest first."""
+    return node_log(head_node_id, SCHEDULER_FILES, n)

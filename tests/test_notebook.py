@@ -1,0 +1,69 @@
+"""In a notebook: HTML reprs of Client, Future and LocalCluster; progress returns at once."""
+
+import os
+import sys
+import time
+import types
+
+from rayexec import progress
+from rayexec.diagnostics.progressbar import in_kernel
+
+
+def wait_for_file(path):
+    while not os.path.exists(path):
+        time.sleep(0.05)
+    return 1
+
+
+def test_client_html_lists_workers_threads_memory(client):
+    page = client._repr_html_()
+    for address, nthreads in client.nthreads().items():
+        assert address in page
+    assert "Total threads" in page and "GiB" in page and "Dashboard" in page
+    assert client.id in page
+
+
+def test_future_html_shows_function_status_type_and_key(client):
+    future = client.submit(abs, -4)
+    future.result()
+    page = future._repr_html_()
+    assert "Future: abs" in page and "finished" in page and "int" in page
+    assert future.key in page
+
+
+def test_local_cluster_html_without_connecting():
+    from rayexec import LocalCluster
+
+    cluster = LocalCluster.__new__(LocalCluster)  # the table from what was asked for
+    cluster.name, cluster.status, cluster._workers, cluster._threads = "lc", "closed", [], 2
+    cluster._head = types.SimpleNamespace(port=1, dashboard_url=None)
+    cluster.host = "127.0.0.1"
+    page = cluster._repr_html_()
+    assert "LocalCluster: lc" in page and "tcp://127.0.0.1:1" in page
+
+
+def test_progress_in_a_notebook_returns_at_once_and_fills_up(client, tmp_path):
+    flag = str(tmp_path / "go")
+    futures = client.map(wait_for_file, [flag] * 3, pure=False, batch_size=1)
+    bar = progress(futures, notebook=True)  # tasks wait for the flag: it cannot be done
+    assert bar is not None and bar.n == 0
+    open(flag, "w").close()
+    client.gather(futures)
+    deadline = time.time() + 30
+    while bar.n < 3 and time.time() < deadline:
+        time.sleep(0.05)
+    assert bar.n == 3 and bar.total == 3
+
+
+def test_a_kernel_is_recognised(monkeypatch):
+    assert not in_kernel()
+    fake = types.ModuleType("IPython")
+    fake.get_ipython = lambda: types.SimpleNamespace(kernel=object())
+    monkeypatch.setitem(sys.modules, "IPython", fake)
+    assert in_kernel()
+
+
+def test_progress_in_a_terminal_blocks_until_done(client, tmp_path):
+    futures = client.map(abs, [-1, -2], pure=False)
+    assert progress(futures, notebook=False, file=open(os.devnull, "w")) is None
+    assert all(f.done() for f in futures)
