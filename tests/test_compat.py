@@ -62,12 +62,12 @@ def test_every_distributed_name_is_served_or_explained():
 
 
 def test_placeholder_classes_can_be_subclassed_and_raise_on_use():
-    class MyPlugin(rayexec.WorkerPlugin):
-        def setup(self, worker):
+    class MyPlugin(rayexec.SchedulerPlugin):
+        def start(self, scheduler):
             pass
 
     plugin = MyPlugin()  # as in distributed: a module may create its plugins at import
-    with pytest.raises(NotImplementedError, match="register_plugin is not supported"):
+    with pytest.raises(NotImplementedError, match="SchedulerPlugin is not supported"):
         rayexec.Client.register_plugin(None, plugin)
     with pytest.raises(NotImplementedError, match="token"):
         rayexec.Security.temporary()
@@ -191,3 +191,27 @@ def test_modules_are_attributes_of_the_package_as_in_distributed():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120, env={**os.environ, "PYTHONPATH": compat_dir()})
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_diagnostics_peer_program_runs_unchanged_through_the_shim(tmp_path):
+    """A distributed user's script with performance_report, get_task_stream,
+    register_plugin, logs and the cluster dump, run with `import distributed` as
+    the shim, on a local cluster with Ray's dashboard (for Ray's log API)."""
+    from rayexec.deploy.local_cluster import free_port
+
+    done = subprocess.run(
+        [sys.executable, os.path.join(SCRIPTS, "compat_diagnostics.py"), str(tmp_path),
+         str(free_port())],
+        capture_output=True, text=True, timeout=400,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([compat_dir(), SCRIPTS])})
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["shim"].startswith(compat_dir())
+    assert found["total"] == 55
+    assert found["stream_keys"] == ["inc", "sum"] and found["report_has_inc"]
+    assert found["env"] == ["set-by-plugin", "from-environ"]
+    assert any("peer-hold" in keys for keys in found["processing"].values())
+    assert found["stack_mentions_hold"]
+    assert found["story_states"][-1] in ("RUNNING", "FINISHED")
+    assert found["worker_logs"] and all(n > 0 for n in found["worker_logs"].values())
+    assert found["scheduler_log_levels"] and found["dump"]

@@ -17,7 +17,7 @@ def wait_for_file(path):
 
 def test_client_html_lists_workers_threads_memory(client):
     page = client._repr_html_()
-    for address, nthreads in client.nthreads().items():
+    for address in client.nthreads():
         assert address in page
     assert "Total threads" in page and "GiB" in page and "Dashboard" in page
     assert client.id in page

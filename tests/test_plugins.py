@@ -32,6 +32,12 @@ class Broken(WorkerPlugin):
         raise RuntimeError("this plugin cannot start")
 
 
+def getenv(name):
+    """A worker's environment variable (``os.environ.get`` itself would travel with
+    the client's environment: a bound method pickles its object)."""
+    return os.environ.get(name)
+
+
 def read_mark(_=None):
     import builtins
 
@@ -70,7 +76,7 @@ def test_worker_callbacks_get_the_worker_when_they_ask(client):
         os.environ["RAYEXEC_CALLBACK_WORKER"] = dask_worker.address
 
     client.register_worker_callbacks(setup)
-    assert client.submit(os.environ.get, "RAYEXEC_CALLBACK_WORKER").result() \
+    assert client.submit(getenv, "RAYEXEC_CALLBACK_WORKER").result() \
         in client.nthreads()
     with pytest.raises(TypeError, match="callable"):
         client.register_worker_callbacks(42)
@@ -78,7 +84,7 @@ def test_worker_callbacks_get_the_worker_when_they_ask(client):
 
 def test_environ_sets_worker_environment_variables(client):
     client.register_plugin(Environ({"RAYEXEC_PLUGIN_VAR": 7}))
-    assert client.submit(os.environ.get, "RAYEXEC_PLUGIN_VAR").result() == "7"
+    assert client.submit(getenv, "RAYEXEC_PLUGIN_VAR").result() == "7"
 
 
 def test_upload_file_plugin_makes_a_module_importable(client, tmp_path):
@@ -136,7 +142,7 @@ def test_idempotent_plugins_register_once(client):
     client.register_plugin(Environ({"RAYEXEC_ONCE": "1"}), name="once")
     assert client.register_plugin(Environ({"RAYEXEC_ONCE": "2"}), name="once",
                                   idempotent=True) == {}
-    assert client.submit(os.environ.get, "RAYEXEC_ONCE").result() == "1"
+    assert client.submit(getenv, "RAYEXEC_ONCE").result() == "1"
 
 
 def test_register_plugin_refuses_other_objects(client):

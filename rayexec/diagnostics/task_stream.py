@@ -55,6 +55,10 @@ def record(task: ray_tasks.RayTask, where: dict[str, str]) -> dict:
 
 
 def end_time(task: ray_tasks.RayTask) -> float:
+    """When the task's work ended: its last phase in the worker (the client may learn of
+    the result, and Ray record the task finished, a little later)."""
+    if task.phases:
+        return max(stop for _, _, stop in task.phases)
     return max(task.states.get(s, 0.0) for s in ray_tasks.DONE_STATES)
 
 

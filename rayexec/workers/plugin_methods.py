@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from .. import unsupported
 from . import plugins
 
 
@@ -34,6 +35,8 @@ class PluginMethods:
         >>> client.register_plugin(Counter(), name="counter")  # doctest: +SKIP
         {'tcp://10.0.0.5:40000': {'status': 'OK'}}
         """
+        if isinstance(plugin, unsupported.SchedulerPlugin):
+            raise NotImplementedError(unsupported.message("SchedulerPlugin"))
         if not any(hasattr(plugin, hook) for hook in ("setup", "teardown", "runtime_env")):
             raise TypeError(f"register_plugin takes a WorkerPlugin (with setup/teardown), "
                             f"got {plugin!r}")

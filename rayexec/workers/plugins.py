@@ -288,20 +288,28 @@ def setup_hook(plugins: dict):
     """The ``worker_process_setup_hook`` running each plugin's ``setup`` in a new worker
     process, in registration order, and its ``teardown`` when the process exits."""
     chosen = [(name, plugin) for name, plugin in plugins.items() if has_setup(plugin)]
+    return _Setups(chosen) if chosen else None
 
-    def rayexec_plugins_setup():
+
+class _Setups:
+    """The hook: a module-level class, so that it runs against this module in the worker
+    (``_failures`` there is the one :func:`probe` reads), with the plugins as data."""
+
+    def __init__(self, chosen: list):
+        self.chosen = chosen
+        self.__name__ = "rayexec_plugins_setup"  # Ray names the hook by it
+
+    def __call__(self) -> None:
         from .context import get_worker
 
         worker = get_worker()
-        for name, plugin in chosen:
+        for name, plugin in self.chosen:
             try:
                 plugin.setup(worker)
             except BaseException as exc:  # reported by the registration probe
                 _failures[name] = exc
             else:
                 atexit.register(_teardown, plugin, worker)
-
-    return rayexec_plugins_setup if chosen else None
 
 
 def _teardown(plugin, worker) -> None:
