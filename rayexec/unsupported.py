@@ -86,7 +86,7 @@ def _placeholder_class(name: str) -> type:
     def __new__(cls, *args, **kwargs):
         raise NotImplementedError(text)
 
-    # Subclassing keeps working (class MyPlugin(WorkerPlugin): ...); creating one raises.
+    # Subclassing keeps working (class MyCluster(SpecCluster): ...); creating one raises.
     return _PlaceholderType(name, (), {"__new__": __new__, "__doc__": text, "_message": text,
                                        "__module__": __name__})
 
@@ -111,7 +111,7 @@ def _plugin_base(name: str) -> type:
 
 
 _MODULES = {"widgets"}  # placeholders for modules: their attributes raise
-PLUGIN_BASES = {"SchedulerPlugin", "WorkerPlugin", "NannyPlugin"}
+PLUGIN_BASES = {"SchedulerPlugin"}
 
 for _name in PLACEHOLDERS:
     if _name in PLUGIN_BASES:
