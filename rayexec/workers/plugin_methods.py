@@ -28,7 +28,7 @@ class PluginMethods:
         raises is not registered, and its exception is raised here.  Registering
         under a name in use replaces that plugin.
 
-        >>> class Counter(WorkerPlugin):
+        >>> class Counter(plugins.WorkerPlugin):
         ...     def setup(self, worker):
         ...         import builtins
         ...         builtins.COUNTER = 0
