@@ -38,8 +38,8 @@ def level_of(line: str) -> str:
 
 def _no_dashboard(exc: Exception) -> RuntimeError:
     return RuntimeError(
-        "Ray's log API needs the Ray dashboard, which this cluster does not run: start it "
-        "with Client(dashboard_address=':8265') or `ray start --head --include-dashboard=true`, "
+        "Ray's log API is served by the Ray dashboard, which did not answer: start one with "
+        "Client(dashboard_address=':8265') or `ray start --head --include-dashboard=true`, "
         f"or read the logs with `ray logs` on a node ({type(exc).__name__}: {exc})")
 
 
@@ -48,11 +48,13 @@ def node_log(node_id: str, patterns: tuple[str, ...], n: int | None) -> list[tup
     first (files in turn, each newest line first)."""
     from fnmatch import fnmatch
 
+    import ray
     from ray.util.state import get_log, list_logs
 
     n = DEFAULT_LINES if n is None else int(n)
+    address = ray.get_runtime_context().gcs_address  # this cluster, among any others here
     try:
-        listing = list_logs(node_id=node_id)
+        listing = list_logs(address=address, node_id=node_id)
     except Exception as exc:  # no dashboard, or it is unreachable
         raise _no_dashboard(exc) from exc
     names = sorted({name for group in listing.values() for name in group
@@ -60,7 +62,7 @@ def node_log(node_id: str, patterns: tuple[str, ...], n: int | None) -> list[tup
     lines: list[tuple[str, str]] = []
     for name in names:
         try:
-            text = "".join(get_log(node_id=node_id, filename=name, tail=n))
+            text = "".join(get_log(address=address, node_id=node_id, filename=name, tail=n))
         except Exception:  # a worker's file may go as its process ends
             continue
         lines.extend((level_of(line), line) for line in reversed(text.splitlines()) if line)
