@@ -218,8 +218,9 @@ class Future:
         from dask.utils import key_split
 
         state = self._state
-        kind = (f", <span style='color: gray'>type:</span> {escape(state.type_name)}"
-                if state.status == FINISHED and state.type_name else "")
+        kind = (f", <span style='color: gray'>type:</span> "
+                f"{escape(value_types.label(state.value_type))}"
+                if state.status == FINISHED and state.value_type else "")
         color = "red" if state.status in ("error", "lost") else "black"
         return (f"<strong>Future: {escape(key_split(state.key))}</strong> "
                 f"<span style='color: gray'>status:</span> "

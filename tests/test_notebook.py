@@ -15,10 +15,8 @@ def wait_for_file(path):
     return 1
 
 
-def test_client_html_lists_workers_threads_memory(client):
+def test_client_html_shows_threads_memory_and_dashboard(client):
     page = client._repr_html_()
-    for address in client.nthreads():
-        assert address in page
     assert "Total threads" in page and "GiB" in page and "Dashboard" in page
     assert client.id in page
 

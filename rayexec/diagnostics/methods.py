@@ -132,14 +132,3 @@ class DiagnosticsMethods:
         state = introspection.cluster_state(self, exclude)
         introspection.write_cluster_state(state, filename, format, storage_options)
 
-    def _repr_html_(self) -> str:
-        """The client in a notebook: the cluster's address, dashboard link and workers."""
-        from html import escape
-
-        from ..workers.html import cluster_html
-
-        if self.status != "running":
-            return f"<strong>Client</strong>: {escape(self.status)}"
-        return cluster_html("Client", self.scheduler_info()["address"], self.dashboard_link,
-                            [w for w in nodes.alive_workers() if w.runs_tasks],
-                            extra={"Client id": self.id})
