@@ -71,7 +71,7 @@ class DiagnosticsMethods:
         >>> records[0]["startstops"][-1]["action"]          # doctest: +SKIP
         'compute'
         """
-        records = task_stream.collect(start, stop, count)
+        records = task_stream.collect(start, stop, count, introspection.keys_by_task(self))
         if not plot:
             return records
         from . import charts

@@ -64,7 +64,7 @@ def current_job() -> str:
 
 
 def tasks(job_id: str | None = None) -> list[RayTask]:
-    """Every normal (non-actor) task attempt Ray holds events for; only ``job_id``'s if given.
+    """Every task and actor-call attempt Ray holds events for; only ``job_id``'s if given.
 
     Ray's public reader of task events, ``ray.util.state.list_tasks``, asks the
     dashboard, which a cluster may run without (the default for ``Client()``).
@@ -106,7 +106,10 @@ def tasks(job_id: str | None = None) -> list[RayTask]:
                                     phase.end_time / 1e9))
     found = []
     for (task_id, attempt), entry in merged.items():
-        if entry.pop("type") != common_pb2.TaskType.NORMAL_TASK:
+        # Tasks and actor method calls (single calls may run on executor actors);
+        # not the creation of actors.
+        if entry.pop("type") not in (common_pb2.TaskType.NORMAL_TASK,
+                                     common_pb2.TaskType.ACTOR_TASK):
             continue
         if job_id is not None and entry["job_id"] != job_id:
             continue

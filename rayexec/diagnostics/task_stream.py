@@ -35,16 +35,17 @@ ACTIONS = {"task:deserialize_arguments": "transfer", "task:execute": "compute"}
 REPORT_DELAY = 1.5
 
 
-def record(task: ray_tasks.RayTask, where: dict[str, str]) -> dict:
+def record(task: ray_tasks.RayTask, where: dict[str, str], held: dict | None = None) -> dict:
     """The task-stream record of one finished Ray task; ``where`` maps node ids to
-    worker addresses."""
+    worker addresses, ``held`` task ids to the keys of held futures they computed
+    (a call run on an executor actor is named by the actor's method, not its key)."""
     startstops = [{"action": ACTIONS[name], "start": start, "stop": stop}
                   for name, start, stop in task.phases if name in ACTIONS]
     if not startstops:  # Ray's profiling off: the task's running time as one phase
         start = task.states.get("RUNNING", min(task.states.values()))
         startstops = [{"action": "compute", "start": start, "stop": end_time(task)}]
     return {
-        "key": task.name,
+        "key": keys[0] if len(keys := (held or {}).get(task.task_id, [])) == 1 else task.name,
         "worker": where.get(task.node_id, f"ray-node:{task.node_id}"),
         "thread": task.pid,
         "status": "error" if task.failed else "OK",
@@ -75,7 +76,7 @@ def _as_time(value, now: float) -> float | None:
                     f"got {value!r}")
 
 
-def collect(start=None, stop=None, count=None) -> list[dict]:
+def collect(start=None, stop=None, count=None, held: dict | None = None) -> list[dict]:
     """Records of this job's tasks that finished between ``start`` and ``stop``, oldest
     first; the last ``count`` when given.
 
@@ -94,7 +95,7 @@ def collect(start=None, stop=None, count=None) -> list[dict]:
     for task in sorted(finished, key=end_time):
         done = end_time(task)
         if (start is None or done >= start) and (stop is None or done <= stop):
-            records.append(record(task, where))
+            records.append(record(task, where, held))
     if count is not None:
         records = records[len(records) - count:] if count else []
     return records
