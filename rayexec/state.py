@@ -90,7 +90,10 @@ class TaskState:
         distributed cancels the dependents of a cancelled future.
         """
         if is_cancellation(error):
-            self.cancel()
+            # only a task still waiting is cancelled with its input; one that already
+            # settled (an error put on it by placement, say) keeps what it has
+            if self.status == PENDING:
+                self.cancel()
             return
         exc = user_exception(error)
         if self.status == FINISHED or isinstance(exc, FutureLostError):
