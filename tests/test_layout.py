@@ -15,3 +15,14 @@ def test_import_contracts_are_kept():
     done = subprocess.run([lint], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "0 broken" in done.stdout, done.stdout
+
+
+def test_test_modules_have_unique_names():
+    # pytest imports a test module by its bare name from its own folder (and Ray's
+    # workers import it so too): two folders with the same file name collide
+    names = {}
+    for folder, _, files in os.walk(os.path.join(ROOT, "tests")):
+        for name in files:
+            if name.startswith("test_") and name.endswith(".py"):
+                assert name not in names, f"{name} is in {names.get(name)} and {folder}"
+                names[name] = folder
