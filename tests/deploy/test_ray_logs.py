@@ -21,7 +21,7 @@ def test_a_program_prints_its_own_output_and_no_ray_notices():
     assert "async result printed by a task" in done.stdout
     assert "two workers 2" in done.stdout
     # the task's own print, forwarded by Ray with its plain prefix
-    assert any(re.fullmatch(r"\(\w+ pid=\d+\) printed by a task", line)
+    assert any(re.fullmatch(r"\([\w-]+ pid=\d+\) printed by a task", line)
                for line in output.splitlines()), output
     assert [n for n in NOISE if n in output] == [], output[-3000:]
 
