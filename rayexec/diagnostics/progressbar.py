@@ -15,11 +15,9 @@ def in_kernel() -> bool:
     >>> in_kernel()
     False
     """
-    if "IPython" not in sys.modules:  # a notebook has imported IPython long before
-        return False
-    from IPython import get_ipython
-
-    return getattr(get_ipython(), "kernel", None) is not None
+    ipython = sys.modules.get("IPython")  # a notebook has imported IPython long before
+    get_ipython = getattr(ipython, "get_ipython", None)
+    return get_ipython is not None and getattr(get_ipython(), "kernel", None) is not None
 
 
 def _notebook_bar(total: int, desc):
