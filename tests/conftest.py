@@ -21,6 +21,16 @@ TEST_FOLDERS = [os.path.dirname(os.path.abspath(__file__))] + [
     and os.path.isdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), name))]
 
 
+def session_auth():
+    """Ray's auth mode of the session cluster, for a process that connects to it.
+
+    The session cluster is started without token authentication (RAY_AUTH_MODE
+    unset); a process that turned token mode on could not be reached by its
+    workers, so it is told the session's mode explicitly.
+    """
+    return {"RAY_AUTH_MODE": os.environ.get("RAY_AUTH_MODE", "disabled")}
+
+
 @pytest.fixture(scope="session")
 def ray_cluster():
     import ray

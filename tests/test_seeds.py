@@ -6,8 +6,7 @@ distributed.dask.get.  Each script is a doctest of the seed's own examples.
 """
 
 import pytest
-from conftest import run_script
-from test_datasets import session_auth
+from conftest import run_script, session_auth
 
 from rayexec.deploy.shim import compat_dir
 

@@ -1,20 +1,9 @@
 """Published datasets and named collections, shared between clients through a named actor."""
 
-import os
 import uuid
 
 import pytest
-from conftest import run_script
-
-
-def session_auth():
-    """Ray's auth mode of the session cluster, for a process that connects to it.
-
-    The session cluster is started without token authentication (RAY_AUTH_MODE
-    unset); a process that turned token mode on could not be reached by its
-    workers, so it is told the session's mode explicitly.
-    """
-    return {"RAY_AUTH_MODE": os.environ.get("RAY_AUTH_MODE", "disabled")}
+from conftest import run_script, session_auth
 
 
 def unique(prefix):
