@@ -120,7 +120,7 @@ def truncated(exc: BaseException) -> BaseException:
     holding ``("Long error message", <the message's start>)``, as distributed sends.
 
     >>> str(truncated(ValueError("a" * 20_000)))[:30]
-    "('Long error message', 'aaaaaaa"
+    "('Long error message', 'aaaaaa"
     >>> truncated(KeyError("k")).args
     ('k',)
     """

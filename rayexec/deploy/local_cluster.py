@@ -182,10 +182,10 @@ class LocalCluster:
             try:
                 start_together(new)
             except BaseException:
-                _stop_nodes(new)
+                stop_nodes(new)
                 raise
             self._workers.extend(new)
-        _stop_nodes(surplus)
+        stop_nodes(surplus)
 
     def adapt(self, Adaptive=None, minimum: float = 0, maximum: float = float("inf"),
               minimum_cores=None, maximum_cores=None, minimum_memory=None,
@@ -343,7 +343,7 @@ def start_together(nodes: list[RayNode]) -> None:
             node.start(attempts=4)
 
 
-def _stop_nodes(nodes) -> None:
+def stop_nodes(nodes) -> None:
     """Stop ``nodes`` together: each gets SIGTERM first, then each is waited for."""
     for node in nodes:
         node.terminate()
@@ -352,5 +352,5 @@ def _stop_nodes(nodes) -> None:
 
 
 def _stop_all(head, workers: list[RayNode]) -> None:
-    _stop_nodes(list(workers))
+    stop_nodes(list(workers))
     head.stop()

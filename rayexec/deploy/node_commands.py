@@ -20,7 +20,7 @@ import sys
 import threading
 
 from .addresses import normalize_address
-from .local_cluster import start_together
+from .local_cluster import start_together, stop_nodes
 from .memory import default_object_store_memory, node_sizes
 from .ray_node import RayNode
 
@@ -88,20 +88,39 @@ def _add_common(parser, unsupported: dict) -> None:
 
 
 # -- running nodes in the foreground -----------------------------------------------------
+class _StopRequested(Exception):
+    """Ctrl-C/SIGTERM arrived while the nodes were still starting."""
+
+
 def run_nodes(nodes: list[RayNode], banner) -> int:
     """Start ``nodes`` together, print ``banner()``, and keep them running until
     Ctrl-C/SIGTERM.
 
+    A signal during start-up stops the start at once: ``ray start`` waits for
+    minutes on a loaded machine, and a user who gives up must not wait for it.
     Returns the exit status: 0 when stopped by a signal, 1 when a node failed.
     """
     stop = threading.Event()
+    starting = True
+
+    def on_signal(*_):
+        stop.set()
+        if starting:
+            raise _StopRequested
+
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, on_signal)
     try:
         start_together(nodes)
+        starting = False
+    except _StopRequested:
+        print("Stopping the Ray node and its processes", flush=True)
+        stop_nodes(nodes)
+        return 0
     except (RuntimeError, OSError) as exc:
+        starting = False
         print(exc, file=sys.stderr, flush=True)
-        _stop(nodes)
+        stop_nodes(nodes)
         return 1
     for line in banner():
         print(line, flush=True)
@@ -114,15 +133,8 @@ def run_nodes(nodes: list[RayNode], banner) -> int:
                     return 1
     finally:
         print("Stopping the Ray node and its processes", flush=True)
-        _stop(nodes)
+        stop_nodes(nodes)
     return 0
-
-
-def _stop(nodes) -> None:
-    for node in nodes:
-        node.terminate()
-    for node in nodes:
-        node.stop()
 
 
 def _node_ip() -> str:
@@ -262,9 +274,12 @@ def _worker_nodes(args) -> tuple[list[RayNode], str]:
     if args.name:
         names = [args.name] if args.nworkers == 1 else [f"{args.name}-{i}"
                                                          for i in range(args.nworkers)]
+    # Each worker node gets a Ray temporary directory of its own: two `ray start`
+    # of one machine sharing /tmp/ray race there, and one of them never comes up
+    # (two `dask worker` commands started at once on one machine is common).
     nodes = [RayNode(address, num_cpus=nthreads, resources=parse_resources(args.resources),
                      memory=memory, object_store_memory=store, host=_ray_host(args.host),
-                     node_name=name, private=args.nworkers > 1, verbose=args.verbose)
+                     node_name=name, private=True, verbose=args.verbose)
              for name in names]
     return nodes, address
 
