@@ -431,7 +431,7 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         try:
             # Calls without placement hints or retries run on an executor actor when
             # one has room (see rayexec.workers.executor_actors); others are tasks.
-            refs = None if options else self._call_on_executor(func, layout, args, kwargs)
+            refs = None if options else self._call_on_executor(func, layout, args, kwargs, key)
             value_ref, receipt_ref = refs or remote.remote(layout, *args, **kwargs)
         except (TypeError, ValueError, AttributeError) as exc:
             raise _serialisation_error(func, exc) from exc
@@ -457,7 +457,7 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         self._states.update(states)
         return states
 
-    def _call_on_executor(self, func, layout, args, kwargs):
+    def _call_on_executor(self, func, layout, args, kwargs, key):
         """The two refs of ``func`` run on an executor actor, or None (run a task)."""
         if not executor_actors_enabled():
             return None
@@ -467,7 +467,7 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
                 if self._executors is not None:
                     self._executors.close()
                 pool = self._executors = ExecutorPool(self._runtime_env())
-        return pool.call(func, layout, args, kwargs)
+        return pool.call(func, layout, args, kwargs, str(key))
 
     def _close_executors(self) -> None:
         with self._lock:

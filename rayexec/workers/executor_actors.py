@@ -26,7 +26,7 @@ The actors start in the background on the first call; until one is ready, calls
 are Ray tasks, so no call ever waits for an actor to start.
 
 >>> pool = ExecutorPool(runtime_env={})  # doctest: +SKIP
->>> value_ref, receipt_ref = pool.call(abs, None, (-1,), {})  # doctest: +SKIP
+>>> value_ref, receipt_ref = pool.call(abs, None, (-1,), {}, name="abs-1")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -75,6 +75,11 @@ class _Executor:
         return True
 
 
+# Ray's names of the pool's own calls: not the user's work, so the task stream leaves
+# them out (a default actor call is named "Class.method").
+HOUSEKEEPING_CALLS = frozenset({f"{_Executor.__name__}.{_Executor.ready.__name__}"})
+
+
 class _Slot:
     """One actor of the pool and the calls it holds."""
 
@@ -102,14 +107,16 @@ class ExecutorPool:
         self._next = 0
         self._closed = False
 
-    def call(self, func, layout, args: tuple, kwargs: dict):
-        """``(value_ref, receipt_ref)`` of ``func`` run on an actor; None when no actor
-        is ready or all are full (the caller runs a Ray task instead)."""
+    def call(self, func, layout, args: tuple, kwargs: dict, name: str):
+        """``(value_ref, receipt_ref)`` of ``func`` run on an actor, the call named
+        ``name`` in Ray's tools (as a task would be); None when no actor is ready or
+        all are full (the caller runs a Ray task instead)."""
         slot = self._choose()
         if slot is None:
             return None
         try:
-            refs = slot.handle.call.options(num_returns=2).remote(func, layout, *args, **kwargs)
+            refs = slot.handle.call.options(num_returns=2, name=name).remote(
+                func, layout, *args, **kwargs)
         except BaseException:
             with self._lock:
                 slot.in_flight -= 1
