@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .addresses import DEFAULT_RAY_PORT, check_reachable, normalize_address  # noqa: F401
-from .fault_settings import bound_memory_retries, outliving_the_head
+from .fault_settings import bounded_memory_retries, outliving_the_head
 from .local_cluster import LocalCluster, warn_processes_false
 from .ray_logs import quiet_ray
 from .ray_node import RAYLET_REGISTER_WAIT, dashboard_host_port
@@ -54,10 +54,14 @@ def connect(address: str | None = None, *, timeout: float = 30, **local: Any) ->
     ``threads_per_worker``, ``memory_limit``, ``dashboard_address``, ...) for a
     cluster started here.
     """
+    quiet_ray()  # before Ray starts anything: its start-up notices are not the user's
+    with bounded_memory_retries():  # read by Ray's processes as they start
+        return _connect(address, timeout, local)
+
+
+def _connect(address: str | None, timeout: float, local: dict) -> Connection:
     import ray
 
-    quiet_ray()  # before Ray starts anything: its start-up notices are not the user's
-    bound_memory_retries()  # read by Ray when this process connects
     if address is not None:
         address = normalize_address(address)
         check_reachable(address, timeout)

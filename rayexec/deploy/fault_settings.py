@@ -13,29 +13,43 @@ import os
 _RECONNECT = "RAY_gcs_rpc_server_reconnect_timeout_s"
 
 
-def bound_memory_retries() -> None:
-    """Retry a task killed by Ray's memory monitor as often as distributed would.
+@contextlib.contextmanager
+def _default_while(name: str, value: str):
+    """``os.environ[name] = value`` inside the block, unless the user set ``name``."""
+    before = os.environ.get(name)
+    if before is None:
+        os.environ[name] = value
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+
+
+def bounded_memory_retries():
+    """While connecting: retry a task killed by Ray's memory monitor as often as
+    distributed would.
 
     Ray retries such a task without end by default (``task_oom_retries``), so a
     task that needs more memory than its node has would keep its future
     pending forever.  distributed gives up on a task whose workers died
     ``distributed.scheduler.allowed-failures`` times (3) with ``KilledWorker``;
-    rayexec then raises ``WorkerOutOfMemory``, a ``KilledWorker``.
+    rayexec then raises ``WorkerOutOfMemory``, a ``KilledWorker``.  Set only
+    while Ray's processes start: a program the user starts later must not
+    inherit this process's setting in place of its own.
 
-    >>> import dask, os
+    >>> import dask
     >>> with dask.config.set({"distributed.scheduler.allowed-failures": 2}):
-    ...     os.environ.pop("RAY_task_oom_retries", None) and None
-    ...     bound_memory_retries()
-    >>> os.environ["RAY_task_oom_retries"]
+    ...     with bounded_memory_retries():
+    ...         os.environ.get("RAY_task_oom_retries")
     '2'
     """
     import dask.config
 
     allowed = dask.config.get("distributed.scheduler.allowed-failures", 3)
-    os.environ.setdefault("RAY_task_oom_retries", str(int(allowed)))
+    return _default_while("RAY_task_oom_retries", str(int(allowed)))
 
 
-@contextlib.contextmanager
 def outliving_the_head():
     """While connecting: Ray must not end this process when the head goes away.
 
@@ -50,11 +64,4 @@ def outliving_the_head():
     ...     int(os.environ[_RECONNECT]) >= 24 * 3600
     True
     """
-    before = os.environ.get(_RECONNECT)
-    if before is None:
-        os.environ[_RECONNECT] = str(7 * 24 * 3600)
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(_RECONNECT, None)
+    return _default_while(_RECONNECT, str(7 * 24 * 3600))
