@@ -112,6 +112,20 @@ def run_script(*args, timeout=240, env=None):
                           capture_output=True, text=True, timeout=timeout, env=full_env)
 
 
+def json_report(stdout: str):
+    """The JSON report a test script prints as its last line of JSON (Ray's workers
+    may print after it)."""
+    import json
+
+    for line in reversed(stdout.splitlines()):
+        if line.startswith(("{", "[")):
+            try:
+                return json.loads(line)
+            except ValueError:
+                continue
+    raise AssertionError("the script printed no JSON report:\n" + stdout[-3000:])
+
+
 COMPAT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "compat")
 
 
@@ -138,8 +152,12 @@ def run_library_tests_on_shim(tmp_path, tests, markers, extra_path=(), extra_arg
          "-c", str(tmp_path / "pytest.ini"), "--rootdir", str(tmp_path),
          "-p", "shimcheck", "-o", "timeout=120"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=timeout)
-    summary = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    # pytest's summary line ("14 passed, 2 skipped in 3.10s"), the last of its kind:
+    # Ray's workers may print after it
+    summary = next((line for line in reversed(done.stdout.splitlines())
+                    if re.search(r"\d+ (passed|failed|skipped|errors?)\b.* in [\d.]+s", line)),
+                   "")
     counts = {word: int(n) for n, word in re.findall(r"(\d+) (\w+)", summary)}
     assert counts.get("failed", 0) == 0 and counts.get("error", 0) == 0, summary
     return counts

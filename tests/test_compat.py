@@ -3,13 +3,12 @@
 The real distributed is installed in this environment; the shim must win over it.
 """
 
-import json
 import os
 import subprocess
 import sys
 
 import pytest
-from conftest import SCRIPTS
+from conftest import SCRIPTS, json_report
 
 import rayexec
 from rayexec.deploy.shim import compat_dir, pth_file, shim_off, shim_on
@@ -34,7 +33,7 @@ def run_check(*args, env=None, argv=None):
     argv = argv or [sys.executable, os.path.join(SCRIPTS, "compat_shim_check.py"), *args]
     result = subprocess.run(argv, capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return json_report(result.stdout)
 
 
 def assert_shim(report):
@@ -107,7 +106,7 @@ def test_rayexec_run_module_gets_its_options_as_python_m_gives_them(tmp_path):
                           "--flag", "x", "-m", "y"], capture_output=True, text=True,
                          timeout=120, env=env)
     assert out.returncode == 0, out.stderr[-2000:]
-    report = json.loads(out.stdout.strip().splitlines()[-1])
+    report = json_report(out.stdout)
     assert report["argv"] == ["-q", "--flag", "x", "-m", "y"]
     assert report["file"].startswith(compat_dir())
     out = subprocess.run([sys.executable, "-m", "rayexec", "run", "-m"], capture_output=True,
@@ -202,7 +201,7 @@ def test_diagnostics_peer_program_runs_unchanged_through_the_shim(tmp_path):
         capture_output=True, text=True, timeout=400,
         env={**os.environ, "PYTHONPATH": os.pathsep.join([compat_dir(), SCRIPTS])})
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
-    found = json.loads(done.stdout.strip().splitlines()[-1])
+    found = json_report(done.stdout)
     assert found["shim"].startswith(compat_dir())
     assert found["total"] == 55
     assert found["stream_keys"] == ["inc", "sum"] and found["report_has_inc"]

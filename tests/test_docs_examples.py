@@ -19,7 +19,7 @@ import re
 import subprocess
 import sys
 
-from conftest import SCRIPTS
+from conftest import SCRIPTS, json_report
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Pages whose programs a test of their own runs, with the libraries they need.
@@ -63,7 +63,7 @@ def test_the_examples_run_as_shown():
                           input=json.dumps(pages), capture_output=True, text=True, timeout=600,
                           env=env, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-3000:]
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report = json_report(done.stdout)
     assert report["failed"] is None, f"{report['failed']}:\n{report['error']}"
     assert report["checked"] >= 8  # the stated results were compared
     # the streamz example's running sums, printed by the pipeline

@@ -1,12 +1,11 @@
 """Faults injected for real: killed worker processes, lost nodes, abandoned clients."""
 
-import json
 import os
 import signal
 import time
 
 import pytest
-from conftest import run_script
+from conftest import json_report, run_script
 
 from rayexec import KilledWorker
 
@@ -47,7 +46,7 @@ def test_task_that_always_kills_its_worker_ends_in_error(client):
 def test_lost_node_recomputes_results_and_reports_lost_data():
     out = run_script("fault_lost_node.py", timeout=300)
     assert out.returncode == 0, out.stderr[-4000:]
-    report = json.loads(out.stdout.strip().splitlines()[-1])
+    report = json_report(out.stdout)
     assert report["recomputed"] == 499500
     assert report["scattered_status"] == "lost"
     assert "lost" in report["scattered_error"]
@@ -78,7 +77,7 @@ def test_client_whose_head_dies_fails_every_future_and_call():
     # The script starts a head (`ray start --head`, free ports), connects, kills the head.
     out = run_script("fault_head_lost.py", "0", timeout=900)
     assert out.returncode == 0, out.stderr[-4000:]
-    report = json.loads(out.stdout.strip().splitlines()[-1])
+    report = json_report(out.stdout)
     # every wait in the script is bounded: a hang would show as a TimeoutError here
     for operation in ("running.result", "done.result", "gather", "submit"):
         assert report[operation]["outcome"].startswith("ClusterLostError: the Ray cluster at"), (
@@ -94,4 +93,4 @@ def test_client_process_outlives_its_dead_head():
     out = run_script("fault_head_lost.py", "70", timeout=900)
     assert out.returncode == 0, out.stderr[-4000:]
     # Ray would have ended the process a minute after losing the head
-    assert json.loads(out.stdout.strip().splitlines()[-1])["alive_after"] >= 65
+    assert json_report(out.stdout)["alive_after"] >= 65

@@ -7,16 +7,15 @@ machine as full 800 MB above what it uses when the node starts (Ray's
 a machine shared with others.
 """
 
-import json
 
 import pytest
-from conftest import run_script
+from conftest import json_report, run_script
 
 
 def test_task_and_graph_part_killed_for_memory_fail_with_a_memory_error(tmp_path):
     out = run_script("fault_memory.py", str(tmp_path), timeout=900)
     assert out.returncode == 0, out.stderr[-4000:]
-    report = json.loads(out.stdout.strip().splitlines()[-1])
+    report = json_report(out.stdout)
     for what in ("task", "graph"):
         outcome = report[what]
         # The node's threshold is the machine's use when it started plus 800 MB;

@@ -55,6 +55,7 @@ def connect(address: str | None = None, *, timeout: float = 30, **local: Any) ->
     cluster started here.
     """
     quiet_ray()  # before Ray starts anything: its start-up notices are not the user's
+    warn_processes_false(local.pop("processes", None))
     with bounded_memory_retries():  # read by Ray's processes as they start
         return _connect(address, timeout, local)
 
@@ -65,7 +66,6 @@ def _connect(address: str | None, timeout: float, local: dict) -> Connection:
     if address is not None:
         address = normalize_address(address)
         check_reachable(address, timeout)
-    warn_processes_false(local.pop("processes", None))
     if ray.is_initialized():
         current = ray.get_runtime_context().gcs_address
         if address not in (None, "auto") and not _same_cluster(address, current):

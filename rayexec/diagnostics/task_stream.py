@@ -26,7 +26,6 @@ import time
 
 from dask.utils import parse_timedelta
 
-from ..workers.executor_actors import HOUSEKEEPING_CALLS
 from . import introspection, ray_tasks
 
 # Ray's phases inside a worker, in distributed's task-stream actions.
@@ -91,8 +90,7 @@ def collect(start=None, stop=None, count=None, held: dict | None = None) -> list
     time.sleep(max(0.0, (now if stop is None else min(stop, now)) + REPORT_DELAY - time.time()))
     where = introspection.addresses()
     finished = [t for t in ray_tasks.tasks(ray_tasks.current_job())
-                if any(s in t.states for s in ray_tasks.DONE_STATES)
-                and t.name not in HOUSEKEEPING_CALLS]
+                if any(s in t.states for s in ray_tasks.DONE_STATES)]
     records = []
     for task in sorted(finished, key=end_time):
         done = end_time(task)

@@ -75,11 +75,6 @@ class _Executor:
         return True
 
 
-# Ray's names of the pool's own calls: not the user's work, so the task stream leaves
-# them out (a default actor call is named "Class.method").
-HOUSEKEEPING_CALLS = frozenset({f"{_Executor.__name__}.{_Executor.ready.__name__}"})
-
-
 class _Slot:
     """One actor of the pool and the calls it holds."""
 
@@ -163,7 +158,11 @@ class ExecutorPool:
                 handle = _actor_class().options(**options, scheduling_strategy=(
                     NodeAffinitySchedulingStrategy(node_id, soft=True))).remote()
                 slot = _Slot(handle, node_id)
-                on_completed(handle.ready.remote(),
+                # The readiness ping is the pool's own: not the user's work in Ray's
+                # task records (the task stream), and not retried (a ping of an actor
+                # closed while it started would make Ray print a retry warning).
+                ping = handle.ready.options(max_task_retries=0, enable_task_events=False)
+                on_completed(ping.remote(),
                               lambda value, slot=slot: self._started(slot, value))
                 kept.append(slot)
         self._slots = kept

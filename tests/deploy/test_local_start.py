@@ -1,14 +1,13 @@
 """Client() with no address starts a local Ray shaped like distributed's LocalCluster."""
 
-import json
 
-from conftest import run_script
+from conftest import json_report, run_script
 
 
 def test_n_workers_threads_per_worker_shape_the_cluster():
     out = run_script("local_shape.py")
     assert out.returncode == 0, out.stderr[-3000:]
-    report = json.loads(out.stdout.strip().splitlines()[-1])
+    report = json_report(out.stdout)
     assert report == {"nthreads": [1, 1], "n_workers": 2, "total_threads": 2, "result": 3}
 
 
@@ -46,7 +45,7 @@ def test_client_with_workers_from_a_thread_scales_and_stops_its_nodes():
 
     out = run_script("local_from_thread.py")
     assert out.returncode == 0, out.stderr[-3000:]
-    report = json.loads(out.stdout.strip().splitlines()[-1])
+    report = json_report(out.stdout)
     assert report.get("cluster") == "LocalCluster", out.stderr[-3000:]
     assert report["nthreads"] == [1, 1]
     assert report["memory_limits"] == [10**9, 10**9]  # memory_limit="1GB" per worker

@@ -5,7 +5,6 @@ The processes get free ports and their own temporary directory, so other Ray
 clusters on the machine are not disturbed; they are stopped by PID.
 """
 
-import json
 import os
 import shutil
 import signal
@@ -16,7 +15,7 @@ import tempfile
 import time
 
 import pytest
-from conftest import run_script
+from conftest import json_report, run_script
 
 RAY = os.path.join(os.path.dirname(sys.executable), "ray")
 
@@ -97,7 +96,7 @@ def test_client_on_a_ray_start_cluster(ray_start_cluster):
     result = run_script("placement_remote.py", f"tcp://{ray_start_cluster['address']}",
                         env=env, timeout=240)
     assert result.returncode == 0, result.stderr[-3000:]
-    found = json.loads(result.stdout.strip().splitlines()[-1])
+    found = json_report(result.stdout)
     assert found == {"n_workers": 2, "total_threads": 3, "nthreads": [1, 2],
                      "pinned": [True, True], "two_cpus": True, "ssd": True, "run": True,
                      "who_has": True, "locality": True, "put_on": True, "too_big": True}
@@ -123,7 +122,7 @@ def test_placement_on_nodes_of_different_shapes():
     """A Cluster with a GPU node, a 2-CPU node and a plain head (in its own process)."""
     result = run_script("placement_shapes.py", timeout=280)
     assert result.returncode == 0, result.stderr[-3000:]
-    found = json.loads(result.stdout.strip().splitlines()[-1])
+    found = json_report(result.stdout)
     assert found == {"nthreads": [1, 1, 2], "gpu": True, "gpu_ids": True, "two_cpus": True,
                      "label_selector": True, "run": True, "locality": True,
                      "dead_pin_fails": True, "dead_pin_error": "PlacementError",

@@ -1,6 +1,5 @@
 """Token authentication on a real `ray start` cluster: with the token in, without it out."""
 
-import json
 import os
 import signal
 import socket
@@ -9,7 +8,7 @@ import sys
 import time
 
 import pytest
-from conftest import run_script
+from conftest import json_report, run_script
 
 
 def _free_port() -> int:
@@ -57,7 +56,7 @@ def _connect(address, tmp_path, **env):
                      env={"HOME": str(tmp_path), "RAY_AUTH_MODE": None,
                           "RAY_AUTH_TOKEN": None, "RAY_AUTH_TOKEN_PATH": None, **env})
     assert out.returncode == 0, out.stderr[-3000:]
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return json_report(out.stdout)
 
 
 def test_client_with_the_token_connects(token_cluster, tmp_path):
