@@ -41,8 +41,6 @@ PLACEHOLDERS: dict[str, tuple[str, str]] = {
 }
 
 
-_NODES = "Ray's node tools: `ray stop` on the node, or the autoscaler of a `ray up` cluster"
-
 # Client methods with no counterpart: name -> (why, what to use instead)
 CLIENT_METHODS: dict[str, tuple[str, str]] = {
     "amm": ("Ray manages object copies itself", "Client.replicate to copy data ahead of need"),
@@ -55,9 +53,6 @@ CLIENT_METHODS: dict[str, tuple[str, str]] = {
     "unregister_scheduler_plugin": PLACEHOLDERS["SchedulerPlugin"],
     "restart_workers": ("Ray restarts worker processes, not chosen nodes, on demand",
                         "Client.restart() for fresh worker processes everywhere"),
-    "retire_workers": ("Ray's node drain is not public API",
-                       "client.cluster.scale(n) on a local cluster, which stops the newest "
-                       "nodes; elsewhere " + _NODES),
     "retry": ("a failed task's function and arguments are not kept once it has failed",
               "submit the call again, or submit(..., retries=n) to retry it on failure"),
     "subscribe_topic": ("events are not pushed to clients",

@@ -187,6 +187,15 @@ class LocalCluster:
             self._workers.extend(new)
         stop_nodes(surplus)
 
+    def stop_workers(self, addresses: list[str]) -> None:
+        """Stop the worker nodes at ``addresses`` (``tcp://ip:raylet-port``) that this
+        cluster started; ``Client.retire_workers`` calls it once they are drained."""
+        ports = {address.rpartition(":")[2] for address in addresses}
+        with self._lock:
+            leaving = [n for n in self._workers if str(n.node_manager_port) in ports]
+            self._workers[:] = [n for n in self._workers if n not in leaving]
+        stop_nodes(leaving)
+
     def adapt(self, Adaptive=None, minimum: float = 0, maximum: float = float("inf"),
               minimum_cores=None, maximum_cores=None, minimum_memory=None,
               maximum_memory=None, **kwargs):

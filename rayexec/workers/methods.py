@@ -257,3 +257,40 @@ class WorkerMethods:
             if deadline is not None and time.monotonic() >= deadline:
                 raise nodes.WorkerStartTimeoutError(alive, n_workers, timeout)
             time.sleep(WAIT_POLL)
+
+    @async_capable
+    def retire_workers(self, workers=None, close_workers: bool = True, remove: bool = True,
+                       names=None, timeout="2 minutes", **kwargs) -> dict:
+        """Retire ``workers`` (addresses, or ``names``): they take no new tasks, the data
+        only they hold moves to other workers, and once idle they close.
+
+        Returns ``{address: worker info}`` of the retired workers, as distributed does.
+        On Ray a worker is a node and this is Ray's node drain (see
+        :mod:`rayexec.workers.retirement`): a node this client's local cluster started
+        stops; another stays up drained, taking no tasks, until ``ray stop`` on its
+        machine.  Ray cannot retire its head node: that is an error, as is an
+        unknown worker.
+
+        >>> client.retire_workers(workers=["tcp://10.0.0.5:40000"])  # doctest: +SKIP
+        {'tcp://10.0.0.5:40000': {'type': 'Worker', ...}}
+        """
+        from dask.utils import parse_timedelta
+
+        from . import retirement
+
+        wanted = workers if workers is not None else names
+        if wanted is None:
+            raise ValueError("retire_workers needs the workers to retire: workers=[address, ...]")
+        retiring = self._workers(wanted)
+        retirement.check_retirable(retiring)
+        for worker in retiring:
+            retirement.drain(worker)
+        retirement.wait_idle(retiring, parse_timedelta(timeout))
+        leaving = {w.node_id for w in retiring}
+        staying = [w for w in self._workers() if w.node_id not in leaving]
+        held = [s.ref for s in self._states.values() if s.status == FINISHED and s.ref is not None]
+        replication.replicate(held, staying, n=1)
+        stop = getattr(self.cluster, "stop_workers", None)
+        if close_workers and stop is not None:
+            stop([w.address for w in retiring])
+        return {w.address: w.as_dict() for w in retiring}
