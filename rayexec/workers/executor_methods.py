@@ -24,6 +24,8 @@ import threading
 import weakref
 import zipfile
 
+from .uploads import upload
+
 
 class ExecutorMethods:
     """``Client.get_executor`` and ``Client.upload_file``."""
@@ -48,7 +50,7 @@ class ExecutorMethods:
         for later tasks.
         """
         modules = _modules_in(filename)
-        uris = _upload(modules)
+        uris = dict(zip(modules, upload("py_modules", list(modules.values()), "upload_file")))
         with self._lock:
             uploads = dict(getattr(self, "_uploads", {}))
             uploads.update(uris)
@@ -107,28 +109,6 @@ def _modules_in(filename) -> dict[str, str]:
         raise ValueError(f"upload_file: {filename!r} holds no Python module or package "
                          "at its top level")
     return modules
-
-
-def _upload(modules: dict[str, str]) -> dict[str, str]:
-    """Upload each module to the cluster once; module name -> package URI.
-
-    Ray accepts local paths in a ``runtime_env`` only for a whole job; a task
-    or actor must name an already uploaded package.  Ray's uploader is not
-    public API, hence this one guarded place.
-    """
-    try:
-        from ray._private.runtime_env.py_modules import upload_py_modules_if_needed
-    except ImportError as exc:
-        raise NotImplementedError(
-            "upload_file needs Ray's package uploader, which this Ray version lacks; "
-            "use ray.init(runtime_env={'py_modules': [...]}) before the Client") from exc
-    scratch = tempfile.mkdtemp(prefix="rayexec-upload-scratch-")
-    try:
-        env = upload_py_modules_if_needed({"py_modules": list(modules.values())},
-                                          include_gitignore=True, scratch_dir=scratch)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    return dict(zip(modules, env["py_modules"]))
 
 
 class ClientExecutor(cf.Executor):

@@ -30,6 +30,8 @@ import shutil
 import tempfile
 import uuid
 
+from .uploads import upload
+
 # Set-up failures in this worker process: plugin name -> the exception.  A failing
 # setup must not end the process (Ray would retry starting workers forever); the
 # registration probe reads this instead and raises the plugin's own exception.
@@ -177,7 +179,7 @@ class UploadDirectory(NannyPlugin):
 
     def runtime_env(self) -> dict:
         if self._uri is None:
-            self._uri = _upload_directory(self._staged())
+            self._uri = upload("working_dir", self._staged(), "UploadDirectory")
         return {"working_dir": self._uri}
 
     def _staged(self) -> str:
@@ -190,28 +192,6 @@ class UploadDirectory(NannyPlugin):
                               os.path.basename(os.path.normpath(self.path)))
         shutil.copytree(self.path, target, ignore=ignore)
         return target
-
-
-def _upload_directory(path: str) -> str:
-    """Upload ``path`` to the cluster once; its package URI.
-
-    Ray accepts local paths in a ``runtime_env`` only for a whole job; a task
-    must name an uploaded package.  Ray's uploader is not public API, hence
-    this one guarded place.
-    """
-    try:
-        from ray._private.runtime_env.working_dir import upload_working_dir_if_needed
-    except ImportError as exc:
-        raise NotImplementedError(
-            "UploadDirectory needs Ray's package uploader, which this Ray version lacks; "
-            "use ray.init(runtime_env={'working_dir': ...}) before the Client") from exc
-    scratch = tempfile.mkdtemp(prefix="rayexec-upload-scratch-")
-    try:
-        env = upload_working_dir_if_needed({"working_dir": path}, include_gitignore=True,
-                                           scratch_dir=scratch)
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-    return env["working_dir"]
 
 
 class _Callback(WorkerPlugin):
