@@ -21,12 +21,12 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 
+from shim_child import COMPAT, run_child  # a sibling module: run as a script
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-COMPAT = os.path.join(os.path.dirname(HERE), "compat")
 SYSTEMS = ("distributed", "rayexec", "ray")
 TASK_SECONDS = 0.005
 BUFFER = 8
@@ -105,17 +105,8 @@ def measure(system: str, n: int, repeats: int) -> dict:
 
 
 def run_system(system: str, n: int, repeats: int) -> dict:
-    env = dict(os.environ)
-    paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != COMPAT]
-    if system == "rayexec":
-        paths.insert(0, COMPAT)
-    env["PYTHONPATH"] = os.pathsep.join(paths)
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", system, "--n", str(n), "--repeats", str(repeats)],
-        env=env, capture_output=True, text=True, timeout=1800)
-    if done.returncode != 0:
-        raise RuntimeError(f"{system} run failed:\n{done.stdout}\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return run_child(__file__, system, ["--n", str(n), "--repeats", str(repeats)],
+                     timeout=1800)
 
 
 def table(results: dict, n: int) -> str:
