@@ -427,6 +427,7 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         tens of microseconds and no call to the cluster.
         """
         remote = self._with_options(self._remote.call(func), {**options, "name": str(key)})
+        inputs = [f._state for f in collect([args, kwargs], Future)]
         layout, args, kwargs = self._prepare_arguments(args, kwargs)
         try:
             # Calls without placement hints or retries run on an executor actor when
@@ -435,7 +436,9 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
             value_ref, receipt_ref = refs or remote.remote(layout, *args, **kwargs)
         except (TypeError, ValueError, AttributeError) as exc:
             raise _serialisation_error(func, exc) from exc
-        state = TaskState(key, value_ref)
+        state = TaskState(key, value_ref, has_inputs=any(s.local is None for s in inputs))
+        for input_state in inputs:
+            input_state.add_dependent(state)
         watch(state, receipt_ref)
         placement.guard([state], options)  # a pinned node may leave while it waits
         self._states[key] = state
@@ -636,6 +639,10 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         process (Ray cannot interrupt a running Python function otherwise, and a
         cancelled task should not hold a CPU), and Ray starts a fresh one.
         Elements of a batched ``map`` share one task: it runs on for its siblings.
+        A task that takes other futures' results is cancelled here but not on Ray,
+        where it runs once its inputs are ready and its result is dropped: asking Ray
+        to cancel it can crash this process (a race in Ray's reference counting).
+        Futures computed from a cancelled one are cancelled too, as in distributed.
         """
         states = {id(f._state): f._state for f in futures_of(futures)}
         self._cancel_states(list(states.values()))
@@ -645,7 +652,7 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         import ray
 
         for state in states:
-            if state.status == PENDING and state.ref is not None and (
+            if state.status == PENDING and state.ref is not None and not state.has_inputs and (
                     kill_batches or not state.batched):
                 try:
                     ray.cancel(state.ref, force=True)

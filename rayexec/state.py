@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -37,12 +38,18 @@ class TaskState:
     """Where a key's result lives and what became of it."""
 
     __slots__ = ("key", "ref", "local", "status", "exception", "value_type", "batched",
-                 "_callbacks", "__weakref__")
+                 "has_inputs", "_callbacks", "_dependents", "__weakref__")
 
     def __init__(self, key: str, ref: Any = None, status: str = PENDING,
-                 value_type=None, batched: bool = False, local=None):
+                 value_type=None, batched: bool = False, local=None, has_inputs: bool = False):
         self.key = key
         self.batched = batched  # one of several results of a single Ray task
+        # The task takes other tasks' results as arguments.  Ray must not be asked to
+        # cancel such a task: a cancel racing with the resolution of its arguments
+        # crashes the client process in Ray's reference counting (a known Ray race,
+        # fixed upstream after this Ray).  It is cancelled here and its result dropped.
+        self.has_inputs = has_inputs
+        self._dependents: list | None = None  # weak references to states computed from this
         self.ref = ref  # the ObjectRef of the value; dropped when the data is released
         self.local = local  # a small scattered value kept on the client (a LocalValue)
         self.status = status
@@ -104,11 +111,26 @@ class TaskState:
         else:
             self._settle(ERROR, exception=exc)
 
+    def add_dependent(self, state: TaskState) -> None:
+        """``state``'s task takes this one's result: cancelling this cancels it too."""
+        with _lock:
+            if self._dependents is None:
+                self._dependents = []
+            self._dependents.append(weakref.ref(state))
+
     def cancel(self, reason: str = "cancelled") -> None:
-        """Cancel from any state; the data is released."""
-        self._settle(CANCELLED, any_state=True)
-        self.ref = None
-        self.local = None
+        """Cancel from any state; the data is released, and the dependents still
+        waiting are cancelled too, as distributed cancels them."""
+        todo = [self]
+        while todo:  # a loop, not recursion: chains of dependents can be long
+            state = todo.pop()
+            state._settle(CANCELLED, any_state=True)
+            state.ref = None
+            state.local = None
+            with _lock:
+                dependents, state._dependents = state._dependents, None
+            todo.extend(d for d in (ref() for ref in dependents or ())
+                        if d is not None and d.status == PENDING)
 
     def _settle(self, status, exception=None, value_type=None, any_state=False):
         with _lock:

@@ -63,7 +63,7 @@ def launch(client: Client, parts: list[Part], held: dict) -> dict:
         for (receiver, _), ref in zip(part.sends, returned[n_out:-1], strict=True):
             bundles[(id(part), id(receiver))] = ref
         if n_out:
-            new = [TaskState(key, ref) for key, ref in
+            new = [TaskState(key, ref, has_inputs=bool(arguments)) for key, ref in
                    zip(part.outputs, returned[:n_out], strict=True)]
             watch_batch(new, returned[-1])
             states.update((state.key, state) for state in new)

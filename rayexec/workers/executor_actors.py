@@ -151,8 +151,12 @@ class ExecutorPool:
         have: dict = {}
         for s in kept:
             have[s.node_id] = have.get(s.node_id, 0) + 1
+        # Calls are independent: out of order, a call waiting for its inputs does not
+        # hold up the ones behind it, and a cancelled queued call leaves no gap that
+        # Ray would wait 30 s to see filled.
         options = dict(num_cpus=0, max_concurrency=1, max_restarts=RESTARTS,
-                       max_task_retries=CALL_RETRIES, runtime_env=self.runtime_env or None)
+                       max_task_retries=CALL_RETRIES, allow_out_of_order_execution=True,
+                       runtime_env=self.runtime_env or None)
         for node_id, cpus in alive.items():
             for _ in range(cpus - have.get(node_id, 0)):
                 handle = _actor_class().options(**options, scheduling_strategy=(
