@@ -38,6 +38,16 @@ SYSTEMS = {
 PHASES = ("import", "start", "first result", "close")
 
 
+def _load_sentence(load) -> str:
+    """What the machine's load average says about the absolute times."""
+    cpus = os.cpu_count() or 1
+    seen = f"load average {load[0]:.0f} before, {load[1]:.0f} after"
+    if max(load) <= cpus + 1:  # the measured processes themselves keep the cores busy
+        return f"The machine ({cpus} cores) ran nothing else ({seen}: the measured processes)."
+    return (f"The machine ({cpus} cores) was shared with other work while this ran ({seen}), "
+            "so absolute times are inflated; the turns keep each comparison under the same load.")
+
+
 def inc(x):
     return x + 1
 
@@ -112,9 +122,7 @@ def report(runs: dict[str, list[dict]], load: tuple[float, float]) -> str:
         "rounds; each "
         "measurement a fresh process; the systems take turns within each round).",
         "",
-        f"The machine (2 cores) was shared with other work while this ran (load average "
-        f"{load[0]:.0f} before, {load[1]:.0f} after), so absolute times are inflated; "
-        "the turns keep each comparison under the same load.",
+        _load_sentence(load),
         "",
         *rows,
         "",

@@ -4,6 +4,7 @@ import os
 import time
 
 import pytest
+from conftest import json_report, run_script
 
 
 def wait_for_file(path, timeout=60):
@@ -78,3 +79,12 @@ def test_story_of_a_failed_key_ends_failed(client):
 def test_story_rejects_bad_on_error(client):
     with pytest.raises(ValueError, match="on_error"):
         client.story("x", on_error="maybe")
+
+
+def test_worker_and_scheduler_logs_through_rays_log_api_with_a_dashboard():
+    out = run_script("logs_with_dashboard.py", timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    report = json_report(out.stdout)
+    assert report["dashboard"].startswith("http://127.0.0.1:"), report
+    assert report["workers"] and report["pairs"] and report["task_output_found"], report
+    assert report["scheduler_lines"] > 0, report

@@ -3,7 +3,8 @@
 A worker's log is its node's: the raylet's own log and the output of the node's
 worker processes (``worker-*.out``/``.err``, where tasks print).  The
 scheduler's log is the head's control store (``gcs_server.out``).  Lines come
-newest first as ``(level, line)`` pairs, as distributed returns them.  Ray's
+as ``(level, line)`` pairs, as distributed returns them: the worker processes'
+output first, then the raylet's, each file newest line first.  Ray's
 log API is served by its dashboard: a cluster started without one
 (``Client()`` without ``dashboard_address``) has no logs to read this way, and
 the error says so.
@@ -22,7 +23,7 @@ _GLOG = re.compile(r"^\[[^\]]*? ([DIWEF]) \d+ \d+\]")
 _GLOG_LEVELS = {"D": "DEBUG", "I": "INFO", "W": "WARNING", "E": "ERROR", "F": "CRITICAL"}
 _PY_LEVEL = re.compile(r"\b(DEBUG|INFO|WARNING|ERROR|CRITICAL)\b")
 
-WORKER_FILES = ("raylet.out", "worker-*.out", "worker-*.err")
+WORKER_FILES = ("worker-*.err", "worker-*.out", "raylet.out")
 SCHEDULER_FILES = ("gcs_server.out",)
 DEFAULT_LINES = 10_000  # distributed keeps this many log lines per worker by default
 
@@ -57,8 +58,11 @@ def node_log(node_id: str, patterns: tuple[str, ...], n: int | None) -> list[tup
         listing = list_logs(address=address, node_id=node_id)
     except Exception as exc:  # no dashboard, or it is unreachable
         raise _no_dashboard(exc) from exc
+    # Files in the order of ``patterns``: the worker processes' output (where tasks
+    # print and fail) before the raylet's own log, so that ``n`` lines show it.
     names = sorted({name for group in listing.values() for name in group
-                    if any(fnmatch(name, pattern) for pattern in patterns)})
+                    if any(fnmatch(name, pattern) for pattern in patterns)},
+                   key=lambda name: ([fnmatch(name, p) for p in patterns].index(True), name))
     lines: list[tuple[str, str]] = []
     for name in names:
         try:
