@@ -133,6 +133,7 @@ class RayNode:
         self.dashboard_url: str | None = None
         self.verbose = verbose
         self.temp_dir = tempfile.mkdtemp(prefix="rayexec-") if private else None
+        self._keep_files = False  # a node that failed to start keeps its logs for the user
         self._lines: collections.deque[str] = collections.deque(maxlen=300)
         self._ready = threading.Event()
         self._spec = (num_cpus, resources, object_store_memory, memory, dashboard_address,
@@ -191,6 +192,7 @@ class RayNode:
             from .addresses import check_reachable
 
             check_reachable(self.address, timeout=10)
+        self._keep_files = False
         env = dict(os.environ)
         # Drain on SIGTERM exists for Ray Serve; a scheduler or worker stops at once,
         # as distributed's do.
@@ -226,6 +228,7 @@ class RayNode:
         while not self._ready.wait(0.2):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 failed = self.process.poll() is not None
+                self._keep_files = True  # the logs the error points to
                 self.stop()
                 if failed:
                     # A `ray start` that gave up leaves its raylet (and the head's GCS)
@@ -267,7 +270,8 @@ class RayNode:
                        if line.startswith(("Exception:", "RuntimeError:", "OSError:",
                                            "ConnectionError:", "ValueError:"))),
                       lines[-1] if lines else "no output")
-        return f"{reason.strip()} (Ray's logs: /tmp/ray/session_latest/logs on this machine)"
+        logs = os.path.join(self.temp_dir or "/tmp/ray", "session_latest", "logs")
+        return f"{reason.strip()} (Ray's logs: {logs} on this machine)"
 
     def describe(self) -> str:
         return f"the head at port {self.port}" if self.head else f"a worker of {self.address}"
@@ -297,7 +301,8 @@ class RayNode:
                 except ProcessLookupError:
                     pass
                 process.wait()
-        if self.temp_dir and (process is None or process.poll() is not None):
+        if self.temp_dir and not self._keep_files and (process is None
+                                                       or process.poll() is not None):
             shutil.rmtree(self.temp_dir, ignore_errors=True)
 
 
