@@ -1,10 +1,13 @@
-"""cluster.adapt() on a LocalCluster: a node is added while every CPU is busy and
-removed once the cluster has been idle.  Prints one JSON line."""
+"""A distributed program that scales its LocalCluster by hand and with adapt(): run
+through the shim (PYTHONPATH=<checkout>/compat), unchanged.  adapt() adds a node
+while every CPU is busy and removes it once the cluster has been idle.  Prints
+one JSON line."""
 
 import json
 import time
 
-from rayexec import Client, LocalCluster
+import distributed
+from distributed import Client, LocalCluster
 
 
 def slow(x):
@@ -24,6 +27,11 @@ def wait_for_count(cluster, client, wanted, timeout):
 if __name__ == "__main__":
     report = {}
     with LocalCluster(n_workers=1, threads_per_worker=1) as cluster, Client(cluster) as client:
+        report["shim"] = distributed.Client.__module__.startswith("rayexec")
+        cluster.scale(2)
+        report["scaled_up"] = wait_for_count(cluster, client, 2, timeout=180)
+        cluster.scale(1)
+        report["scaled_down"] = wait_for_count(cluster, client, 1, timeout=120)
         adaptive = cluster.adapt(minimum=1, maximum=2, interval="0.5s", wait_count=4)
         futures = client.map(slow, range(40), pure=False, batch_size=1)
         report["grew"] = wait_for_count(cluster, client, 2, timeout=180)
