@@ -15,7 +15,8 @@ On Ray the same steps are:
    Ray's autoscaler to end.
 
 Ray's drain request is what its autoscaler and the hidden ``ray drain-node``
-command send; it is not public API, hence this one guarded place.
+command send, and the free resources of one node are read from Ray's own state
+reader; neither is public API, hence this one guarded module.
 """
 
 from __future__ import annotations
@@ -47,11 +48,9 @@ def drain(worker: WorkerInfo) -> None:
 def wait_idle(retiring: list[WorkerInfo], timeout: float) -> None:
     """Block until no task runs on the ``retiring`` nodes (all their CPUs are free), or
     ``TimeoutError`` naming those still busy after ``timeout`` seconds."""
-    import ray
-
     deadline = time.monotonic() + timeout
     while True:
-        free = ray._private.state.available_resources_per_node()
+        free = _free_resources_per_node()
         busy = [w.address for w in retiring
                 if w.node_id in free and free[w.node_id].get("CPU", 0) < w.nthreads]
         if not busy:
@@ -60,6 +59,19 @@ def wait_idle(retiring: list[WorkerInfo], timeout: float) -> None:
             raise TimeoutError(f"retire_workers: tasks still run on {busy} after {timeout} s; "
                                "the workers are drained and take no new tasks")
         time.sleep(0.2)
+
+
+def _free_resources_per_node() -> dict:
+    """Node id -> its resources free now.  Ray's public calls give only cluster totals
+    (the per-node reader of its state API needs a dashboard); this is the reader
+    behind ``ray.available_resources``."""
+    try:
+        from ray._private.state import available_resources_per_node
+    except ImportError as exc:
+        raise NotImplementedError(
+            "retire_workers needs Ray's per-node resource view, which this Ray version "
+            "lacks; stop the node with `ray stop` on its machine instead") from exc
+    return available_resources_per_node()
 
 
 def check_retirable(retiring: list[WorkerInfo]) -> None:
