@@ -108,8 +108,8 @@ if __name__ == "__main__":
                 "task": task,
                 "graph": graph,
                 "others": client.gather(others, errors="raise") == [x * 2 for x in range(20)],
-                "small_node_after": client.submit(sum, [1, 2], resources={"small": 1},
-                                                  pure=False).result(timeout=120),
+                "small_node_after": outcome(lambda: client.submit(
+                    sum, [1, 2], resources={"small": 1}, pure=False).result(timeout=120)),
             }
         print(json.dumps(report))
     finally:
