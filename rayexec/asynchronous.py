@@ -61,10 +61,21 @@ async def completed(value):
 
 
 def wants_async(client, asynchronous: bool | None) -> bool:
-    """Whether a call should return an awaitable."""
+    """Whether a call should return an awaitable: asked for, an asynchronous
+    client, or a synchronous client called on its own event loop (blocking
+    there would stop the loop that completes the call), as in distributed."""
     if asynchronous is not None:
         return bool(asynchronous)
-    return bool(getattr(client, "asynchronous", False))
+    if getattr(client, "asynchronous", False):
+        return True
+    loop = getattr(client, "_loop", None)
+    if loop is None:
+        return False
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:  # no loop runs in this thread
+        return False
+    return getattr(loop, "asyncio_loop", loop) is running
 
 
 def async_capable(method: Callable) -> Callable:

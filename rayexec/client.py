@@ -15,7 +15,6 @@ import uuid
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 from dask.utils import format_bytes, funcname
 
@@ -35,6 +34,7 @@ from .deploy import connect
 from .deploy.ray_cluster import RayCluster
 from .deploy.watch import HeadWatch, close_lost, head_address
 from .diagnostics.methods import DiagnosticsMethods
+from .diagnostics.recreate import RecreateMethods
 from .errors import ClusterLostError, FutureCancelledError, only_remote_frames
 from .execution import RemoteFunctions, Slot
 from .functions import futures_of
@@ -47,6 +47,7 @@ from .state import CANCELLED, ERROR, FINISHED, LOST, PENDING, TaskState, watch, 
 from .unsupported import add_client_placeholders
 from .waiting import wait
 from .workers import nodes, placement
+from .workers.context import SchedulerAddress
 from .workers.executor_actors import ExecutorPool, executor_actors_enabled
 from .workers.executor_methods import ExecutorMethods, upload_runtime_env
 from .workers.methods import WorkerMethods
@@ -65,7 +66,7 @@ TASKS_PER_CPU = 8
 
 @add_client_placeholders
 class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, ExecutorMethods,
-             PluginMethods, DiagnosticsMethods):
+             PluginMethods, DiagnosticsMethods, RecreateMethods):
     """Connect to a Ray cluster, or start one here, and run work on it.
 
     The methods for dask collections, shared datasets and workers live in the
@@ -112,6 +113,8 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
             timeout=30 if timeout in (_no_default, None) else float(timeout), **kwargs)
         if not asynchronous:
             self._start()
+        elif loop is None:
+            _require_running_loop()
         # An asynchronous client connects when awaited: `await Client(asynchronous=True)`.
 
     def _start(self) -> Client:
@@ -428,6 +431,7 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         """
         remote = self._with_options(self._remote.call(func), {**options, "name": str(key)})
         inputs = [f._state for f in collect([args, kwargs], Future)]
+        spec = (func, args, kwargs)
         layout, args, kwargs = self._prepare_arguments(args, kwargs)
         try:
             # Calls without placement hints or retries run on an executor actor when
@@ -437,6 +441,7 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         except (TypeError, ValueError, AttributeError) as exc:
             raise _serialisation_error(func, exc) from exc
         state = TaskState(key, value_ref, has_inputs=any(s.local is None for s in inputs))
+        state.spec = spec
         for input_state in inputs:
             input_state.add_dependent(state)
         watch(state, receipt_ref)
@@ -455,6 +460,8 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         except (TypeError, ValueError, AttributeError) as exc:
             raise _serialisation_error(func, exc) from exc
         states = {k: TaskState(k, ref, batched=True) for (k, _), ref in zip(chunk, refs)}
+        for (k, element) in chunk:
+            states[k].spec = (func, element, kwargs)
         watch_batch(list(states.values()), refs[-1])
         placement.guard(list(states.values()), options)
         self._states.update(states)
@@ -741,11 +748,18 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
 Executor = Client
 
 
-@dataclass(frozen=True)
-class SchedulerAddress:
-    """What :attr:`Client.scheduler` gives: the address of the cluster's head."""
+def _require_running_loop() -> None:
+    """An asynchronous client belongs to the event loop it is made on, as in
+    distributed: made outside one, it would have none to run on."""
+    import asyncio
 
-    address: str
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        raise RuntimeError(
+            "Client(asynchronous=True) needs a running event loop: make it inside a "
+            "coroutine, or pass loop=. (Constructing LoopRunner(asynchronous=True) without "
+            "a running loop is not supported)") from None
 
 
 def _is_cluster(address) -> bool:

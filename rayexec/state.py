@@ -38,7 +38,7 @@ class TaskState:
     """Where a key's result lives and what became of it."""
 
     __slots__ = ("key", "ref", "local", "status", "exception", "value_type", "batched",
-                 "has_inputs", "_callbacks", "_dependents", "__weakref__")
+                 "has_inputs", "spec", "_callbacks", "_dependents", "__weakref__")
 
     def __init__(self, key: str, ref: Any = None, status: str = PENDING,
                  value_type=None, batched: bool = False, local=None, has_inputs: bool = False):
@@ -50,6 +50,9 @@ class TaskState:
         # fixed upstream after this Ray).  It is cancelled here and its result dropped.
         self.has_inputs = has_inputs
         self._dependents: list | None = None  # weak references to states computed from this
+        # (function, args, kwargs) of the call, kept while the state lives, as
+        # distributed's scheduler keeps a task's run spec: recreate_*_locally runs it
+        self.spec: tuple | None = None
         self.ref = ref  # the ObjectRef of the value; dropped when the data is released
         self.local = local  # a small scattered value kept on the client (a LocalValue)
         self.status = status
@@ -127,6 +130,7 @@ class TaskState:
             state._settle(CANCELLED, any_state=True)
             state.ref = None
             state.local = None
+            state.spec = None
             with _lock:
                 dependents, state._dependents = state._dependents, None
             todo.extend(d for d in (ref() for ref in dependents or ())

@@ -52,11 +52,30 @@ def test_async_client_started_explicitly(ray_cluster):
 
 
 def test_async_client_must_be_awaited_before_use(ray_cluster):
-    c = Client(asynchronous=True)
-    with pytest.raises(RuntimeError, match="await"):
-        c.submit(inc, 1)
-    asyncio.run(c.close())
-    assert c.status == "closed"
+    async def main():
+        c = Client(asynchronous=True)
+        with pytest.raises(RuntimeError, match="await"):
+            c.submit(inc, 1)
+        await c.close()
+        return c.status
+
+    assert asyncio.run(main()) == "closed"
+
+
+def test_async_client_needs_a_running_loop(ray_cluster):
+    # as distributed: outside a coroutine there is no loop for it to belong to
+    with pytest.raises(RuntimeError, match="running event loop"):
+        Client(asynchronous=True)
+
+
+def test_sync_client_on_its_own_loop_gives_awaitables(client):
+    # distributed: a synchronous client called from its loop's thread answers with
+    # awaitables, where blocking would stop the loop
+    async def main():
+        x = await client.scatter(123)
+        return await client.gather(client.submit(inc, x))
+
+    assert client.sync(main) == 124
 
 
 def test_sync_client_gives_awaitables_on_request(client):

@@ -42,7 +42,7 @@ def test_progress_on_a_collection_waits_and_draws_its_tasks(client, capsys):
     y = persisted(client)
     progress(y)
     assert all(f.done() for f in futures_of(y))
-    assert "4/4" in capsys.readouterr().err
+    assert "[" + "#" * 40 + "] | 100% Completed" in capsys.readouterr().out
 
 
 def test_cancel_and_who_has_take_collections_in_containers(client):

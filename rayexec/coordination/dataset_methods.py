@@ -6,6 +6,7 @@ client connected to the cluster sees them, whichever process it runs in.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
@@ -150,6 +151,20 @@ class Datasets(MutableMapping):
 
     def __iter__(self):
         return iter(self._client.list_datasets())
+
+    def __aiter__(self):
+        """``async for name in client.datasets`` -- an asynchronous client's only."""
+        if not self._client.asynchronous:
+            raise TypeError("async for over client.datasets needs an asynchronous client; "
+                            "iterate with a plain for")
+        return self._names_async()
+
+    async def _names_async(self):
+        names = self._client.list_datasets()
+        if inspect.isawaitable(names):
+            names = await names
+        for name in names:
+            yield name
 
     def __len__(self) -> int:
         return len(self._client.list_datasets())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 
@@ -51,6 +52,8 @@ def check_reachable(address: str, timeout: float) -> None:
     try:
         with socket.create_connection((host, port_number), timeout=timeout):
             pass
+        if not address.startswith("ray://"):  # a Ray Client server is not a GCS
+            _expect_ray_gcs(hostport, started + timeout)
     except OSError as exc:
         # A refusal comes at once, a silent host only after the timeout: say which.
         raise OSError(
@@ -58,3 +61,33 @@ def check_reachable(address: str, timeout: float) -> None:
             f"{time.monotonic() - started:.1f} s (timeout={timeout:g} s). "
             "Is `ray start --head` running there?"
         ) from exc
+
+
+
+# A Ray GCS answers this (its cluster id) -- or, under token authentication,
+# refuses it as unauthenticated: either way it is a Ray cluster.
+_GCS_METHOD = "/ray.rpc.NodeInfoGcsService/GetClusterId"
+
+
+def _expect_ray_gcs(address: str, deadline: float) -> None:
+    """Fail unless a Ray GCS answers at ``address`` (``host:port``).
+
+    An open port alone proves little: a proxy or firewall may accept any
+    connection, another program may own the port, and ``ray.init`` would then
+    retry for a minute.  A TLS cluster (``RAY_USE_TLS``) is not probed.
+    """
+    if os.environ.get("RAY_USE_TLS", "0").lower() in ("1", "true"):
+        return
+    import grpc
+
+    ray_answers = (grpc.StatusCode.OK, grpc.StatusCode.UNAUTHENTICATED,
+                   grpc.StatusCode.PERMISSION_DENIED)
+    with grpc.insecure_channel(address) as channel:
+        call = channel.unary_unary(_GCS_METHOD, request_serializer=lambda _: b"",
+                                   response_deserializer=bytes)
+        try:
+            call(None, timeout=max(deadline - time.monotonic(), 0.001))
+        except grpc.RpcError as error:
+            if error.code() not in ray_answers:
+                raise OSError(f"what answers there is not a Ray cluster ({error.code().name}: "
+                              f"{(error.details() or '')[:80]})") from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 
 from ..functions import futures_of
 
@@ -32,31 +33,102 @@ def _notebook_bar(total: int, desc):
         return tqdm(total=total, unit="task", desc=desc, file=sys.stderr)
 
 
-def progress(*futures, notebook=None, multi=True, complete=True, group_by="prefix",
-             file=None, **kwargs):
-    """Draw a bar until all ``futures`` are done (finished, failed or cancelled).
+class TextProgressBar:
+    """distributed's terminal bar on standard output, over futures (or collections).
 
-    Takes futures, lists of them or dask collections backed by futures.  In a
-    terminal it returns when all are done; in a notebook (``notebook=True``,
-    or found running in a kernel) it returns the live bar at once.
+    ``[#####               ] | 50% Completed |  1.2s``: redrawn every
+    ``interval`` and whenever a future is done; it stops when all are done, or
+    at the first that failed (``status`` is then ``"error"``), and clears its
+    line, as distributed's does.  ``start=False`` leaves the waiting to
+    :meth:`listen`; ``file=`` draws on another stream.
+
+    >>> TextProgressBar(client.map(time.sleep, [0.5] * 4))  # doctest: +SKIP
+    [########################################] | 100% Completed |  1.0s
+    """
+
+    def __init__(self, keys, scheduler=None, interval="100ms", width=40, loop=None,
+                 complete=True, start=True, **kwargs):
+        from dask.utils import parse_timedelta
+
+        self.futures = futures_of(keys if isinstance(keys, (list, tuple, set)) else [keys])
+        self.interval = parse_timedelta(interval, default="s")
+        self.width = width
+        self.complete = complete
+        self.file = kwargs.get("file")
+        self.status: str | None = None
+        self._last_response: dict | None = None
+        self._started = time.time()
+        if start:
+            self.listen()
+
+    @property
+    def elapsed(self) -> float:
+        return time.time() - self._started
+
+    def listen(self) -> None:
+        """Draw until the futures are done (or one failed)."""
+        changed = threading.Condition()
+
+        def on_done(_state):
+            with changed:
+                changed.notify_all()
+
+        states = [future._state for future in self.futures]
+        for state in states:
+            state.add_callback(on_done)
+        while True:
+            with changed:
+                remaining = sum(not s.done() for s in states)
+                failed = any(s.status == "error" for s in states)
+                status = "error" if failed else "finished" if remaining == 0 else "running"
+                self._last_response = {"all": len(states), "remaining": remaining,
+                                       "status": status}
+                self.status = status
+                self._draw(remaining, len(states))
+                if status != "running":
+                    break
+                changed.wait(self.interval)
+        self._write("\33[2K\r")
+
+    def _draw(self, remaining: int, total: int) -> None:
+        from dask.utils import format_time
+
+        done = (1 - remaining / total) if total else 1.0
+        self._write(f"\r[{'#' * int(self.width * done):<{self.width}}] | "
+               f"{int(100 * done)}% Completed | {format_time(self.elapsed)}")
+
+    def _write(self, text: str) -> None:
+        out = self.file or sys.stdout  # looked up now: pytest and notebooks swap it
+        try:
+            out.write(text)
+            out.flush()
+        except ValueError:  # the stream was closed
+            pass
+
+
+def progress(*futures, notebook=None, multi=True, complete=True, group_by="prefix",
+             **kwargs):
+    """Show how far along ``futures`` are: futures, lists of them, or dask
+    collections backed by futures.
+
+    In a terminal it draws distributed's text bar (:class:`TextProgressBar`) on
+    standard output and returns when all are done; in a notebook
+    (``notebook=True``, or found running in a kernel) it returns a live bar
+    (tqdm's widget) at once.
 
     >>> from rayexec import progress
     >>> progress(client.map(time.sleep, [0.5] * 4))  # doctest: +SKIP
-    100%|██████████| 4/4 [00:01<00:00, 3.98it/s]
+    [########################################] | 100% Completed |  1.0s
     """
-    from tqdm import tqdm
-
     if group_by not in ("spans", "prefix") and not callable(group_by):
         raise ValueError(f"`group_by` should be 'spans', 'prefix', or a Callable, got {group_by!r}")
     found = futures_of(list(futures))
     if notebook is None:
         notebook = in_kernel()
-    if notebook:
-        bar = _notebook_bar(len(found), kwargs.get("desc"))
-    else:
-        bar = tqdm(total=len(found), unit="task", file=file or sys.stderr,
-                   desc=kwargs.get("desc"))
-    left = threading.Semaphore(0)
+    if not notebook:
+        TextProgressBar(found, complete=complete, **kwargs)
+        return None
+    bar = _notebook_bar(len(found), kwargs.get("desc"))
     lock = threading.Lock()
     remaining = [len(found)]
 
@@ -66,14 +138,9 @@ def progress(*futures, notebook=None, multi=True, complete=True, group_by="prefi
             remaining[0] -= 1
             if remaining[0] == 0:
                 bar.close()
-        left.release()
 
     if not found:
         bar.close()
     for future in found:
         future._state.add_callback(on_done)
-    if notebook:
-        return bar
-    for _ in found:
-        left.acquire()
-    return None
+    return bar

@@ -12,6 +12,7 @@ turns tuples into task-spec nodes.  rayexec only ever walks task-spec nodes.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -49,12 +50,33 @@ def normalize(dsk: Any) -> Graph:
     elif isinstance(dsk, Mapping):
         # A plain dict carries no annotations.  (Wrapping it in an expression
         # would tokenize every task: slow, and it fails for unhashable data.)
-        return Graph(convert_legacy_graph(dict(dsk)), {})
+        return Graph(_keyed(convert_legacy_graph(dict(dsk))), {})
     if not isinstance(dsk, Expr):
         raise TypeError("get expects a dask graph: a dict, a HighLevelGraph or a dask "
                         f"expression, got {type(dsk).__name__}")
-    nodes = convert_legacy_graph(dict(dsk.__dask_graph__()))
+    nodes = _keyed(convert_legacy_graph(dict(dsk.__dask_graph__())))
     return Graph(nodes, dict(dsk.__dask_annotations__() or {}))
+
+
+def _keyed(nodes: dict) -> dict:
+    """``nodes`` with each node's own key the one the graph files it under.
+
+    A graph may file a node under another key than its own: a persisted
+    collection's data, taken into a later graph, is a ``DataNode`` keyed by
+    the collection's name (``"delayed-..."``) filed under a partition's key
+    (``("delayed-...", 0)``).  dask's schedulers go by the graph's key, and
+    the partitioner and the part runner go by the node's: make them agree.
+
+    >>> from dask._task_spec import DataNode
+    >>> _keyed({("x", 0): DataNode("x", 1)})[("x", 0)].key
+    ('x', 0)
+    """
+    for key, node in nodes.items():
+        if node.key != key:
+            node = copy.copy(node)  # the caller's graph stays as it was
+            node.key = key
+            nodes[key] = node
+    return nodes
 
 
 def flat_keys(keys: Any) -> list:

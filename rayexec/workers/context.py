@@ -20,6 +20,14 @@ from .nodes import alive_workers
 
 
 @dataclass(frozen=True)
+class SchedulerAddress:
+    """What :attr:`Client.scheduler` and ``Worker.scheduler`` give: the address of
+    the cluster's head."""
+
+    address: str
+
+
+@dataclass(frozen=True)
 class Worker:
     """The worker running the current task, as far as Ray can tell it."""
 
@@ -37,6 +45,11 @@ class Worker:
     @property
     def worker_address(self) -> str:
         return self.address
+
+    @property
+    def scheduler(self) -> SchedulerAddress:
+        """The head of the cluster this worker belongs to (``.address``)."""
+        return SchedulerAddress(_head_address())
 
 
 _current: Worker | None = None  # a Ray worker process stays on its node for life
@@ -63,6 +76,12 @@ def get_worker() -> Worker:
     raise ValueError(f"No worker found: this task's node {node_id} is not among the alive nodes")
 
 
+def _head_address() -> str:
+    import ray
+
+    return "tcp://" + ray.get_runtime_context().gcs_address
+
+
 class ThreadState(threading.local):
     """distributed's ``thread_state``: per-thread attributes, and ``execution_state``
     inside a task.
@@ -84,10 +103,7 @@ class ThreadState(threading.local):
     def execution_state(self) -> dict:
         if not inside_task():
             raise AttributeError("execution_state: not inside a task")
-        import ray
-
-        return {"worker": get_worker(),
-                "scheduler": "tcp://" + ray.get_runtime_context().gcs_address}
+        return {"worker": get_worker(), "scheduler": _head_address()}
 
 
 thread_state = ThreadState()

@@ -26,7 +26,19 @@ def _run_here(function, args, kwargs, wants_worker):
     # distributed passes the Worker to functions that ask for it by name.
     if wants_worker:
         kwargs = {**kwargs, "dask_worker": get_worker()}
-    return function(*args, **kwargs)
+    result = function(*args, **kwargs)
+    if inspect.isawaitable(result):  # a coroutine function: distributed awaits it
+        result = _await(result)
+    return result
+
+
+def _await(awaitable):
+    import asyncio
+
+    async def wait():
+        return await awaitable
+
+    return asyncio.run(wait())
 
 
 @functools.cache
@@ -182,6 +194,8 @@ class WorkerMethods:
     def run(self, function, *args, workers: list[str] | None = None, wait: bool = True,
             nanny: bool = False, on_error: str = "raise", **kwargs):
         """Run ``function(*args, **kwargs)`` once on each worker; results by address.
+
+        A coroutine function is run to its end there, and its result returned.
 
         It runs in a Ray worker process of each node, outside the task slots
         (it takes no CPU), so it does not wait behind running tasks.  A Ray

@@ -165,6 +165,9 @@ class UploadDirectory(NannyPlugin):
     def __init__(self, path, restart_workers=False, update_path=False,
                  skip_words=(".git", ".github", ".pytest_cache", "tests", "docs"),
                  skip=(lambda fn: os.path.splitext(fn)[1] == ".pyc",), mode="workers"):
+        if mode not in ("workers", "scheduler", "all"):
+            raise ValueError(f"UploadDirectory: mode must be 'workers', 'scheduler' or 'all', "
+                             f"got {mode!r}")
         path = os.path.expanduser(os.fspath(path))
         if not os.path.isdir(path):
             raise FileNotFoundError(f"UploadDirectory: no such directory {path!r}")

@@ -118,6 +118,26 @@ def test_dataframe_workloads(client):
     assert persisted.x.sum().compute() == pytest.approx(left.x.sum())
 
 
+def test_a_persisted_collection_inside_a_later_graph(client):
+    # a persisted dataframe's filter data comes back into the next graph as a
+    # DataNode filed under another key than its own (distributed#4145)
+    pd = pytest.importorskip("pandas")
+    import dask.dataframe as dd
+
+    frame = pd.DataFrame({"uid": range(50), "when": pd.date_range(
+        start="2020-01-01", end="2020-09-01", periods=50, tz="UTC")})
+
+    def build(df):
+        df = df[df.uid.isin(range(29))].persist()
+        df["day"] = df.when.dt.day_name()
+        return df.categorize(columns=["day"], index=False)
+
+    got = build(dd.from_pandas(frame, npartitions=5)).compute()
+    with dask.config.set(scheduler="sync"):
+        expected = build(dd.from_pandas(frame, npartitions=5)).compute()
+    pd.testing.assert_frame_equal(got, expected)
+
+
 def test_normalize_collection_uses_held_futures(client):
     x = da.arange(100, chunks=10) * 2
     total = (x + 1).sum()

@@ -1,3 +1,4 @@
 """``distributed.diagnostics.progressbar``: re-exports from rayexec."""
 
 from rayexec import progress  # noqa: F401
+from rayexec.diagnostics.progressbar import TextProgressBar  # noqa: F401
