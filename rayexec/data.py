@@ -17,7 +17,7 @@ from .errors import (
     user_exception,
     with_remote_traceback,
 )
-from .state import ERROR, LOST, PENDING, TaskState
+from .state import CANCELLED, ERROR, LOST, PENDING, TaskState
 from .value_types import describe
 
 
@@ -115,7 +115,8 @@ _CHECK_EVERY = 1.0
 
 
 def _get(refs, states: list[TaskState], timeout: float | None = None):
-    """``ray.get(refs, timeout=timeout)``, that also ends when the cluster is lost.
+    """``ray.get(refs, timeout=timeout)``, that also ends when the cluster is lost
+    or, for several refs, when one of them failed.
 
     A ``ray.get`` on a task whose head node died waits forever; the client's
     head watch marks the states lost instead (``ClusterLostError``), which this
@@ -132,6 +133,11 @@ def _get(refs, states: list[TaskState], timeout: float | None = None):
             for state in states:
                 if isinstance(state.exception, ClusterLostError):
                     raise state.exception from None
+                # one of several failed: raise now, as distributed's gather does,
+                # rather than wait for the others (which may never end)
+                if state.status in (ERROR, LOST, CANCELLED) and len(states) > 1:
+                    raise (FutureCancelledError(state.key) if state.status == CANCELLED
+                           else with_remote_traceback(state.exception)) from None
             if left is not None and left <= _CHECK_EVERY:
                 raise
 

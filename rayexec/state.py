@@ -170,11 +170,17 @@ def on_completed(ref, callback) -> None:
 def watch(state: TaskState, receipt_ref) -> None:
     """Settle ``state`` when the task behind ``receipt_ref`` ends.
 
-    The callback holds the state until then: a task's result ref is alive while
-    the task runs anyway, and a weak reference would cost memory per future.
+    The callback holds the state weakly: once every Future on a key is gone
+    (or released), its state goes at once -- ``client.futures`` no longer lists
+    it, and Ray frees the result when the task ends -- as distributed forgets a
+    released key.
     """
+    held = weakref.ref(state)
 
     def on_receipt(receipt):
+        state = held()
+        if state is None:  # released while it ran
+            return
         if isinstance(receipt, BaseException):
             state.fail(receipt)
         else:
@@ -185,8 +191,12 @@ def watch(state: TaskState, receipt_ref) -> None:
 
 def watch_value(state: TaskState, value_ref) -> None:
     """Settle ``state`` from its value itself (no receipt at hand: an unpickled Future)."""
+    held = weakref.ref(state)
 
     def on_value(value):
+        state = held()
+        if state is None:
+            return
         if isinstance(value, BaseException) or type(value) is RemoteFailure:
             state.fail(value)
         else:
@@ -197,10 +207,14 @@ def watch_value(state: TaskState, value_ref) -> None:
 
 def watch_batch(states: list[TaskState], receipt_ref) -> None:
     """Settle each of ``states`` from the shared receipt of one batched task."""
+    held = [weakref.ref(state) for state in states]
 
     def on_receipt(receipts):
         failed = isinstance(receipts, BaseException)
-        for state, receipt in zip(states, [receipts] * len(states) if failed else receipts):
+        for ref, receipt in zip(held, [receipts] * len(held) if failed else receipts):
+            state = ref()
+            if state is None:
+                continue
             if failed or isinstance(receipt, RemoteFailure):
                 state.fail(receipt)
             else:

@@ -6,6 +6,7 @@ import asyncio
 import http.server
 import socket
 import threading
+import time
 
 import pytest
 
@@ -114,3 +115,33 @@ def test_text_progress_bar_reports_a_failure(client, capsys):
     p = TextProgressBar([client.submit(div, 1, 0)], interval=0.01)
     assert p.status == "error"
     assert p._last_response == {"all": 1, "remaining": 0, "status": "error"}
+
+
+def test_a_released_future_leaves_client_futures_while_its_task_runs(client):
+    from rayexec import Event
+
+    event = Event()
+    x = client.submit(lambda ev: ev.wait(), event)
+    key = x.key
+    assert key in client.futures
+    x.release()
+    del x
+    deadline = time.monotonic() + 15
+    while key in client.futures:
+        assert time.monotonic() < deadline, "a released pending key stayed in client.futures"
+        time.sleep(0.05)
+    event.set()
+
+
+def test_gather_raises_the_first_failure_without_waiting_for_the_rest(client):
+    from rayexec import Event
+
+    event = Event()
+    blocked = client.submit(lambda ev: ev.wait(), event)
+    failing = client.submit(div, 1, 0)
+    try:
+        with pytest.raises(ZeroDivisionError):
+            client.gather([failing, blocked])
+        assert not blocked.done()
+    finally:
+        event.set()

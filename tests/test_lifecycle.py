@@ -154,7 +154,7 @@ def test_progress_blocks_until_done_and_draws(client, capsys):
     futures = client.map(time.sleep, [0.2] * 4, pure=False)
     progress(futures)
     assert all(f.done() for f in futures)
-    assert "4/4" in capsys.readouterr().err
+    assert "100% Completed" in capsys.readouterr().out
 
 
 def test_get_client_without_a_client_raises_outside_tasks(no_clients):
