@@ -145,3 +145,34 @@ def test_gather_raises_the_first_failure_without_waiting_for_the_rest(client):
         assert not blocked.done()
     finally:
         event.set()
+
+
+class Counter:
+    def __init__(self):
+        self.n = 0
+
+    def increment(self):
+        self.n += 1
+        return self.n
+
+
+def test_compute_with_actors_hands_tasks_the_actor(client):
+    import dask
+
+    from rayexec import Actor
+
+    @dask.delayed
+    def bump(n, counter):
+        assert isinstance(counter, Actor), type(counter)
+        for _ in range(n):
+            counter.increment().result()
+
+    @dask.delayed
+    def read(counter, _after):
+        return counter.n
+
+    counter = dask.delayed(Counter)()
+    total = read(counter, [bump(i, counter) for i in range(4)])
+    assert total.compute(actors=counter) == 0 + 1 + 2 + 3
+    with pytest.raises(NotImplementedError, match="actors=True"):
+        total.compute(actors=True)

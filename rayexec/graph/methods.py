@@ -42,7 +42,7 @@ class DaskMethods:
         """
         futures = self._graph_to_futures(
             dsk, flat_keys(keys), workers=workers, allow_other_workers=allow_other_workers,
-            resources=resources, retries=retries, priority=priority)
+            resources=resources, retries=retries, priority=priority, actors=actors)
         packed = pack(keys, futures.__getitem__)
         return self.gather(packed) if sync else packed
 
@@ -76,7 +76,7 @@ class DaskMethods:
             names = list(flatten(expr.__dask_keys__()))
             futures = self._graph_to_futures(
                 expr, names, workers=workers, allow_other_workers=allow_other_workers,
-                resources=resources, retries=retries, priority=priority)
+                resources=resources, retries=retries, priority=priority, actors=actors)
         found = iter(names)
         result = [futures[next(found)] if dask.is_dask_collection(c) else c
                   for c in collections]
@@ -111,7 +111,7 @@ class DaskMethods:
         keys = expr.__dask_keys__()
         futures = self._graph_to_futures(
             expr, list(flatten(keys)), workers=workers, allow_other_workers=allow_other_workers,
-            resources=resources, retries=retries, priority=priority)
+            resources=resources, retries=retries, priority=priority, actors=actors)
         result = []
         for collection, collection_keys in zip(collections, keys, strict=True):
             rebuild, args = collection.__dask_postpersist__()
@@ -140,22 +140,49 @@ class DaskMethods:
         rebuild, args = collection.__dask_postpersist__()
         return rebuild(graph, *args)
 
-    def _graph_to_futures(self, dsk, keys: list, **options) -> dict[Any, Future]:
+    def _graph_to_futures(self, dsk, keys: list, actors=None, **options) -> dict[Any, Future]:
         """Launch what computing ``keys`` of ``dsk`` takes; a Future per key.
 
         ``options`` (``workers``, ``resources``, ``retries``, ``priority``,
         ``allow_other_workers``) apply to every task the graph does not annotate
         otherwise; ``dask.annotate`` values around the call count too.
+        ``actors``: tasks (delayed objects or keys) whose class becomes an actor;
+        the tasks using them get its :class:`~rayexec.Actor` proxy.
         """
         self._check_open()
         graph = normalize(dsk)
+        started_actors = self._start_actors(graph, actors)
         call_defaults = {**dask.get_annotations(),
                          **{k: v for k, v in options.items() if v}}
         with self._lock:
             held = self._held_states(graph.nodes)
         parts = partition(graph, keys, held, nodes.cluster_cpus(), call_defaults)
         states = {**held, **launch(self, parts, held)}
+        del started_actors  # held until the tasks using them were launched
         return {key: Future(key, self, states[key]) for key in keys}
+
+    def _start_actors(self, graph, actors) -> list[Future]:
+        """Create the graph's ``actors=`` tasks as actors, under their own keys:
+        the graph then reads them as held data (their proxies)."""
+        if actors is None or actors is False:
+            return []
+        if actors is True:
+            raise NotImplementedError("actors=True (every task an actor) is not supported; "
+                                      "name the tasks: actors=[delayed_object, ...]")
+        wanted = actors if isinstance(actors, (list, tuple, set)) else [actors]
+        keys = [k for a in wanted for k in (flatten(a.__dask_keys__())
+                                          if dask.is_dask_collection(a) else [a])]
+        started = []
+        for key in keys:
+            node = graph.nodes.get(key)
+            if node is None:
+                continue  # not part of this graph
+            if node.dependencies or not isinstance(getattr(node, "func", None), type):
+                raise ValueError(f"actors=: {key!r} must be a class called on plain values "
+                                 "(dask.delayed(Cls)(1, 2)) to become an actor")
+            started.append(self.submit(node.func, *node.args, key=key, actor=True,
+                                       **node.kwargs))
+        return started
 
     def _held_states(self, nodes: dict) -> dict:
         """The client's live states for keys in ``nodes`` or needed by them: inputs, not tasks."""
