@@ -33,6 +33,12 @@ LOST = "lost"
 # per key would cost memory on every one of a million futures.
 _lock = threading.Lock()
 
+# Pending states that callbacks wait on (wait, as_completed, a concurrent.futures
+# wrapper...).  Ray's completion callbacks hold states weakly (see ``watch``), so
+# a state whose Futures are gone would vanish with the callbacks waiting on it:
+# these are kept until they settle.
+_awaited: set = set()
+
 
 class TaskState:
     """Where a key's result lives and what became of it."""
@@ -81,6 +87,7 @@ class TaskState:
             if self.status == PENDING:
                 if self._callbacks is None:
                     self._callbacks = []
+                    _awaited.add(self)
                 self._callbacks.append(fn)
                 return
         _run_callback(fn, self)
@@ -89,6 +96,9 @@ class TaskState:
         with _lock:
             if self._callbacks and fn in self._callbacks:
                 self._callbacks.remove(fn)
+                if not self._callbacks:
+                    self._callbacks = None
+                    _awaited.discard(self)
 
     def finish(self, value_type) -> None:
         self._settle(FINISHED, value_type=value_type)
@@ -145,6 +155,8 @@ class TaskState:
             if value_type is not None:
                 self.value_type = value_type
             callbacks, self._callbacks = self._callbacks, None
+            if callbacks is not None:
+                _awaited.discard(self)
         for fn in callbacks or ():
             _run_callback(fn, self)
 

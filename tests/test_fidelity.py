@@ -176,3 +176,14 @@ def test_compute_with_actors_hands_tasks_the_actor(client):
     assert total.compute(actors=counter) == 0 + 1 + 2 + 3
     with pytest.raises(NotImplementedError, match="actors=True"):
         total.compute(actors=True)
+
+
+def test_a_waited_on_state_outlives_its_dropped_futures(client):
+    # the executor's concurrent.futures handle is settled by a callback on the
+    # state, while the rayexec Future behind it is held only weakly
+    import gc
+
+    with client.get_executor(pure=False) as executor:
+        handle = executor.submit(time.sleep, 0.3)
+        gc.collect()
+        assert handle.result(timeout=60) is None

@@ -78,6 +78,22 @@ EXCLUDED: dict[str, str] = {
         "reads Semaphore.refresh_callback, the semaphore's internal lease-refresh timer",
     "test_client.py::test_direct_to_workers":
         "reads the scheduler's event log through run_on_scheduler",
+    "test_client.py::test_release_persisted_collection_sync":
+        "polls the scheduler's task table (dask_scheduler.tasks, through run_on_scheduler)",
+    "test_client.py::test_worker_clients_do_not_claim_ownership_of_serialize_futures":
+        "polls the scheduler's task table (dask_scheduler.tasks, through run_on_scheduler)",
+    "test_client.py::test_quiet_client_close":
+        "polls the scheduler's task table (c.cluster.scheduler.tasks)",
+    "test_client.py::test_rebalance_sync":
+        "reads each worker's data dict (c.cluster.workers[i].data)",
+    "test_actor.py::test_worker_actor_handle_is_weakref_sync":
+        "reads a worker's data dict and actor table (dask_worker.data, .state.actors)",
+    "test_actor.py::test_worker_actor_handle_is_weakref_from_compute_sync":
+        "reads a worker's data dict and actor table (dask_worker.data, .state.actors)",
+    "test_actor.py::test_compute_sync":
+        "ends by polling each worker's data dict and actor table (dask_worker.data, "
+        ".state.actors); what it computes first (compute(actors=...)) is checked by "
+        "rayexec's tests/test_fidelity.py",
 }
 
 TEST_TIMEOUT = 180  # seconds a test may take (the machines these run on are often loaded)
