@@ -9,6 +9,7 @@ import threading
 import time
 
 import pytest
+from test_actors import Counter
 
 from rayexec import Client, get_worker
 from rayexec.diagnostics.progressbar import TextProgressBar, progress
@@ -145,15 +146,6 @@ def test_gather_raises_the_first_failure_without_waiting_for_the_rest(client):
         assert not blocked.done()
     finally:
         event.set()
-
-
-class Counter:
-    def __init__(self):
-        self.n = 0
-
-    def increment(self):
-        self.n += 1
-        return self.n
 
 
 def test_compute_with_actors_hands_tasks_the_actor(client):

@@ -3,6 +3,7 @@
 import time
 
 import pytest
+from test_actors import Counter
 
 from rayexec import FIRST_COMPLETED, FIRST_EXCEPTION, TimeoutError, as_completed, wait
 
@@ -135,15 +136,6 @@ def test_as_completed_next_batch(client):
     while not ac.is_empty():
         results.extend(result for _, result in ac.next_batch())
     assert sorted(results) == [0, 1, 2]
-
-
-class Counter:
-    def __init__(self):
-        self.n = 0
-
-    def increment(self):
-        self.n += 1
-        return self.n
 
 
 def test_as_completed_takes_actor_method_futures(client):
