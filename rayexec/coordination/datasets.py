@@ -27,6 +27,7 @@ from typing import Any
 import cloudpickle
 
 from ..future import Future
+from ..workers import placement
 
 STORE_NAME = "rayexec-datasets"
 NAMESPACE = "rayexec"
@@ -137,6 +138,7 @@ def store():
     with _store_lock:
         actor = ray.remote(DatasetStore).options(
             name=STORE_NAME, namespace=NAMESPACE, get_if_exists=True, lifetime="detached",
+                **placement.head_options(),
             num_cpus=0, max_concurrency=16)
         return actor.remote()
 

@@ -34,6 +34,7 @@ from ..asynchronous import in_thread
 from ..errors import user_exception, with_remote_traceback
 from ..future import Future, future_from_parts, future_parts
 from ..nesting import replace
+from ..workers import placement
 
 NAMESPACE = "rayexec"
 # A new protocol gets a new actor: an older one may outlive an upgrade.
@@ -268,6 +269,7 @@ def coordinator():
         if _handle is None or _handle[0] != job:
             _handle = (job, ray.remote(Coordinator).options(
                 name=ACTOR_NAME, namespace=NAMESPACE, get_if_exists=True, lifetime="detached",
+                **placement.head_options(),
                 num_cpus=0, max_concurrency=MAX_WAITERS).remote())
         return _handle[1]
 

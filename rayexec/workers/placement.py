@@ -200,6 +200,14 @@ def pin_options(chosen: list[WorkerInfo], soft: bool = False) -> dict:
     return options
 
 
+def head_options() -> dict:
+    """Ray options that place a cluster-wide actor on the head node, where it
+    lives as long as the cluster: not on a worker node that may be retired,
+    scaled away or lost (soft: anywhere if the head cannot take it)."""
+    head = [w for w in alive_workers(fresh=False) if w.is_head]
+    return pin_options(head[:1], soft=True) if head else {}
+
+
 def worker_options(workers, allow_other_workers: bool = False) -> dict:
     """Ray scheduling options pinning a task to ``workers``.
 

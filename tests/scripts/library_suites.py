@@ -99,9 +99,6 @@ KNOWN_FAILURES: dict[str, dict[str, str]] = {
         "dask/tests/test_distributed.py::test_delayed_future":
             "not yet: rayexec's Future is not a dask TaskRef, so dask.delayed(future) "
             "gets a key of its own instead of the future's",
-        "dask/tests/test_distributed.py::test_futures_in_subgraphs":
-            "not yet: a KeyError for a delayed key of a graph holding futures in "
-            "subgraphs (not investigated)",
     },
     "joblib": {
         "joblib/test/test_dask.py::test_nested_parallelism_with_dask": _NESTED,
