@@ -130,16 +130,26 @@ def _get(refs, states: list[TaskState], timeout: float | None = None):
         try:
             return ray.get(refs, timeout=_CHECK_EVERY if left is None else min(left, _CHECK_EVERY))
         except ray.exceptions.GetTimeoutError:
-            for state in states:
-                if isinstance(state.exception, ClusterLostError):
-                    raise state.exception from None
-                # one of several failed: raise now, as distributed's gather does,
-                # rather than wait for the others (which may never end)
-                if state.status in (ERROR, LOST, CANCELLED) and len(states) > 1:
-                    raise (FutureCancelledError(state.key) if state.status == CANCELLED
-                           else with_remote_traceback(state.exception)) from None
-            if left is not None and left <= _CHECK_EVERY:
+            if left is not None and left <= _CHECK_EVERY and _failure(states) is None:
                 raise
+        # raised here, not in the handler: an exception raised there would keep Ray's
+        # timeout error as its context, and with it a cycle of frames holding the futures
+        failure = _failure(states)
+        if failure is not None:
+            raise failure
+
+
+def _failure(states: list[TaskState]) -> BaseException | None:
+    """Why waiting for ``states`` should stop: the cluster is lost, or -- for several
+    -- one of them failed (raised at once, as distributed's gather does, rather
+    than after the others, which may never end)."""
+    for state in states:
+        if isinstance(state.exception, ClusterLostError):
+            return state.exception
+        if state.status in (ERROR, LOST, CANCELLED) and len(states) > 1:
+            return (FutureCancelledError(state.key) if state.status == CANCELLED
+                    else with_remote_traceback(state.exception))
+    return None
 
 
 def _settle(state: TaskState, value: Any) -> None:

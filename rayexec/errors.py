@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import builtins
 import concurrent.futures
+import threading
 
 from tblib import Traceback
 
@@ -144,7 +145,17 @@ def remote_traceback(exc: BaseException):
     data = getattr(exc, _TRACEBACK_ATTR, None)
     if data is None:
         return None
-    return Traceback.from_dict(data).as_traceback()
+    # tblib makes the frames by running code, so each made frame's f_back is the
+    # frame that asked, and so on up the stack: built here, the traceback would
+    # keep this thread's frames -- holding the exception and the futures -- in a
+    # cycle that only a gc run frees.  Built on a thread of its own, it keeps
+    # only that thread's finished frames.
+    built: list = []
+    maker = threading.Thread(target=lambda: built.append(Traceback.from_dict(data).as_traceback()),
+                             name="rayexec-traceback")
+    maker.start()
+    maker.join()
+    return built[0] if built else None
 
 
 def only_remote_frames(exc: BaseException) -> BaseException | None:
@@ -157,7 +168,10 @@ def only_remote_frames(exc: BaseException) -> BaseException | None:
     ... except Exception as exc:
     ...     if (short := only_remote_frames(exc)) is None:
     ...         raise
-    ...     raise short from short.__cause__
+    ...     try:
+    ...         raise short from short.__cause__
+    ...     finally:
+    ...         del short  # no cycle through the frame's locals
     """
     tb = remote_traceback(exc)
     return exc.with_traceback(tb) if tb is not None else None

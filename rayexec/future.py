@@ -99,8 +99,12 @@ class Future:
         except Exception as exc:
             if (short := only_remote_frames(exc)) is None:
                 raise
-            # the user's frames below this call, not rayexec's
-            raise short from short.__cause__
+            try:  # the user's frames below this call, not rayexec's
+                raise short from short.__cause__
+            finally:
+                # the traceback holds this frame: a local naming the exception would
+                # be a cycle keeping every local (the futures) alive until a gc run
+                del short
 
     def _result(self, timeout) -> Any:
         timeout = parse_timeout(timeout)

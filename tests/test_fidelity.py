@@ -179,3 +179,19 @@ def test_a_waited_on_state_outlives_its_dropped_futures(client):
         handle = executor.submit(time.sleep, 0.3)
         gc.collect()
         assert handle.result(timeout=60) is None
+
+
+def _throws(_):
+    raise RuntimeError("hello")
+
+
+def test_get_raises_early_and_forgets_its_keys(client):
+    from rayexec import Event
+
+    event = Event()
+    try:
+        with pytest.raises(RuntimeError, match="hello"):
+            client.get({"x": (_throws, 1), "y": (lambda ev: ev.wait(), event)}, ["x", "y"])
+        assert "x" not in client.futures and "y" not in client.futures
+    finally:
+        event.set()

@@ -44,7 +44,15 @@ class DaskMethods:
             dsk, flat_keys(keys), workers=workers, allow_other_workers=allow_other_workers,
             resources=resources, retries=retries, priority=priority, actors=actors)
         packed = pack(keys, futures.__getitem__)
-        return self.gather(packed) if sync else packed
+        if not sync:
+            return packed
+        try:
+            return self.gather(packed)
+        finally:
+            # as distributed: the graph's keys go with the call, also when it raised
+            # (the exception's traceback holds these Futures until a gc run)
+            for future in futures.values():
+                future.release()
 
     def compute(self, collections, sync=False, optimize_graph=True, workers=None,
                 allow_other_workers=False, resources=None, retries=0, priority=0,
