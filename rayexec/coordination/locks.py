@@ -57,10 +57,12 @@ class Lock(Semaphore):
         return self._run(lambda: call("sem_value", self.name) == 1)
 
     def __getstate__(self):
-        return self.name
+        return (self.name, self.lease_timeout)
 
     def __setstate__(self, state):
-        self.__init__(name=state)
+        name, lease_timeout = state
+        self.__init__(name=name)
+        self.lease_timeout = lease_timeout  # the creator's: a task's config may differ
 
 
 class MultiLock:

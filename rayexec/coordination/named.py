@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 import uuid
 from collections import deque
 from typing import Any
@@ -38,7 +39,7 @@ from ..workers import placement
 
 NAMESPACE = "rayexec"
 # A new protocol gets a new actor: an older one may outlive an upgrade.
-ACTOR_NAME = "rayexec-coordination-v2"
+ACTOR_NAME = "rayexec-coordination-v3"
 MAX_WAITERS = 100_000  # concurrent blocking calls (each waiting acquire/get is one)
 MAX_EVENTS = 100_000  # events kept per topic, the oldest dropped first (as distributed)
 
@@ -55,7 +56,10 @@ class Coordinator:
         self._changed: dict = {}  # key -> asyncio.Condition, while someone waits on it
         self._waiting: dict = {}  # key -> number of waiters
         self.max_leases: dict[str, int] = {}
-        self.leases: dict[str, dict] = {}  # semaphore name -> {lease_id: None}, in grant order
+        # semaphore name -> {lease_id: when last refreshed (monotonic)}, in grant order
+        self.leases: dict[str, dict] = {}
+        self.lease_timeout: dict[str, float] = {}  # semaphore name -> seconds
+        self._expiring = None  # the task that frees the leases of holders gone silent
         self.events: dict[str, asyncio.Event] = {}
         self.queues: dict[str, list] = {}  # name -> [deque, maxsize, users]
         self.variables: dict[str, Any] = {}
@@ -90,12 +94,39 @@ class Coordinator:
                 condition.notify_all()
 
     # semaphores and locks
-    def sem_register(self, name: str, max_leases: int) -> None:
+    def sem_register(self, name: str, max_leases: int, lease_timeout: float = 30.0) -> None:
         known = self.max_leases.setdefault(name, max_leases)
         self.leases.setdefault(name, {})
+        self.lease_timeout.setdefault(name, lease_timeout)
         if known != max_leases:
             raise ValueError(f"Semaphore {name!r} exists with max_leases={known}; "
                              f"it cannot be registered again with max_leases={max_leases}")
+        if self._expiring is None:
+            self._expiring = asyncio.get_running_loop().create_task(self._expire_leases())
+
+    async def _expire_leases(self) -> None:
+        """Free the leases their holders stopped refreshing: a holder that died
+        (its worker process killed, its node lost) must not block the others
+        for good -- distributed's lease timeout."""
+        while True:
+            shortest = min(self.lease_timeout.values(), default=30.0)
+            await asyncio.sleep(max(0.02, shortest / 5))
+            now = time.monotonic()
+            for name, leases in list(self.leases.items()):
+                timeout = self.lease_timeout.get(name, 30.0)
+                stale = [lease for lease, seen in leases.items() if now - seen > timeout]
+                for lease in stale:
+                    del leases[lease]
+                if stale:
+                    await self._notify(("sem", name))
+
+    def sem_refresh(self, name: str, lease_ids: list) -> None:
+        """The holder of ``lease_ids`` is alive."""
+        leases = self.leases.get(name, {})
+        now = time.monotonic()
+        for lease in lease_ids:
+            if lease in leases:
+                leases[lease] = now
 
     async def sem_acquire(self, name: str, lease_id: str, timeout) -> bool:
         if name not in self.max_leases:
@@ -107,12 +138,12 @@ class Coordinator:
 
         if not await self._until(("sem", name), free, timeout) or name not in self.max_leases:
             return False
-        leases[lease_id] = None
+        leases[lease_id] = time.monotonic()
         return True
 
     async def sem_release(self, name: str, lease_id: str) -> bool:
         leases = self.leases.get(name, {})
-        if lease_id not in leases:  # closed, or released already
+        if lease_id not in leases:  # closed, released already, or expired
             return False
         del leases[lease_id]
         await self._notify(("sem", name))
@@ -124,6 +155,7 @@ class Coordinator:
     async def sem_close(self, name: str) -> None:
         self.max_leases.pop(name, None)
         self.leases.pop(name, None)
+        self.lease_timeout.pop(name, None)
         await self._notify(("sem", name))
 
     # multi-locks: a holder takes ``count`` of ``names`` at once

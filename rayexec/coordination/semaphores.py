@@ -19,6 +19,7 @@ from collections import deque
 
 from ..asynchronous import in_thread
 from ..timeouts import parse_timeout
+from . import leases
 from .named import call, run
 
 
@@ -26,10 +27,12 @@ class Semaphore:
     """A semaphore shared by name by every client and task of the cluster.
 
     Unlike ``threading.Semaphore`` it cannot be released more often than this
-    object acquired it (``RuntimeError("Released too often")``).  Leases do not
-    time out: a holder that dies without releasing keeps its lease until
-    :meth:`close`.  ``scheduler_rpc`` and ``loop`` are accepted for
-    compatibility; Ray needs neither.
+    object acquired it (``RuntimeError("Released too often")``).  A holder
+    keeps its lease alive while it runs (:mod:`rayexec.coordination.leases`);
+    one that dies without releasing loses it after the lease timeout
+    (``distributed.scheduler.locks.lease-timeout``, 30 s), as in distributed.
+    ``scheduler_rpc`` and ``loop`` are accepted for compatibility; Ray needs
+    neither.
 
     >>> sem = Semaphore(max_leases=1, name="x")  # doctest: +SKIP
     >>> sem.acquire(timeout=1)                    # doctest: +SKIP
@@ -47,7 +50,8 @@ class Semaphore:
         self._client = client
         self._leases: deque[str] = deque()
         self._registered = False
-        self.refresh_leases = False  # leases never time out here, so there is nothing to refresh
+        self.lease_timeout = leases.lease_timeout()
+        self.refresh_leases = True
 
     def _run(self, fn, *args):
         # An asynchronous client (given, or the default) gets awaitables back.
@@ -64,7 +68,7 @@ class Semaphore:
 
     def _register(self) -> None:
         if not self._registered:
-            call("sem_register", self.name, self.max_leases)
+            call("sem_register", self.name, self.max_leases, self.lease_timeout)
             self._registered = True
 
     def __await__(self):
@@ -92,6 +96,7 @@ class Semaphore:
                 call("sem_release", self.name, lease_id)
         if granted:
             self._leases.append(lease_id)
+            leases.refresher.hold(self.name, lease_id, self.lease_timeout)
         return granted
 
     def release(self):
@@ -101,7 +106,9 @@ class Semaphore:
     def _release(self) -> bool:
         if not self._leases:
             raise RuntimeError("Released too often")
-        return call("sem_release", self.name, self._leases.popleft())
+        lease_id = self._leases.popleft()
+        leases.refresher.drop(self.name, lease_id)
+        return call("sem_release", self.name, lease_id)
 
     def get_value(self):
         """How many leases are held now, by anyone."""
@@ -126,11 +133,12 @@ class Semaphore:
         await in_thread(self._release)
 
     def __getstate__(self):
-        return (self.name, self.max_leases)
+        return (self.name, self.max_leases, self.lease_timeout)
 
     def __setstate__(self, state):
-        name, max_leases = state
+        name, max_leases, lease_timeout = state
         self.__init__(max_leases=max_leases, name=name)
+        self.lease_timeout = lease_timeout  # the creator's: a task's config may differ
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}: {self.name}, max_leases={self.max_leases}>"
