@@ -69,25 +69,34 @@ def check_reachable(address: str, timeout: float) -> None:
 _GCS_METHOD = "/ray.rpc.NodeInfoGcsService/GetClusterId"
 
 
-def _expect_ray_gcs(address: str, deadline: float) -> None:
-    """Fail unless a Ray GCS answers at ``address`` (``host:port``).
+def _expect_ray_gcs(address: str, deadline: float) -> bool | None:
+    """Fail unless a Ray GCS answers at ``address`` (``host:port``); whether it
+    asks for a token (None: not probed).
 
     An open port alone proves little: a proxy or firewall may accept any
     connection, another program may own the port, and ``ray.init`` would then
     retry for a minute.  A TLS cluster (``RAY_USE_TLS``) is not probed.
     """
     if os.environ.get("RAY_USE_TLS", "0").lower() in ("1", "true"):
-        return
+        return None
     import grpc
 
-    ray_answers = (grpc.StatusCode.OK, grpc.StatusCode.UNAUTHENTICATED,
-                   grpc.StatusCode.PERMISSION_DENIED)
     with grpc.insecure_channel(address) as channel:
         call = channel.unary_unary(_GCS_METHOD, request_serializer=lambda _: b"",
                                    response_deserializer=bytes)
         try:
             call(None, timeout=max(deadline - time.monotonic(), 0.001))
         except grpc.RpcError as error:
-            if error.code() not in ray_answers:
-                raise OSError(f"what answers there is not a Ray cluster ({error.code().name}: "
-                              f"{(error.details() or '')[:80]})") from None
+            if error.code() in (grpc.StatusCode.UNAUTHENTICATED,
+                                grpc.StatusCode.PERMISSION_DENIED):
+                return True
+            raise OSError(f"what answers there is not a Ray cluster ({error.code().name}: "
+                          f"{(error.details() or '')[:80]})") from None
+    return False
+
+
+def asks_for_token(address: str, timeout: float = 10) -> bool | None:
+    """Whether the Ray cluster at ``address`` uses token authentication (None:
+    cannot tell, over TLS).  A node joining it must run in the same mode: one in
+    token mode refuses the requests of the others, and the cluster hangs."""
+    return _expect_ray_gcs(address, time.monotonic() + timeout)

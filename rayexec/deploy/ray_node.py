@@ -200,7 +200,14 @@ class RayNode:
         # How long the head waits for a starting node to register; at load averages
         # of 20 and more Ray's default is too short and the node gives up.
         env.setdefault("RAY_raylet_start_wait_time_s", str(RAYLET_REGISTER_WAIT))
-        use_token_auth(env)
+        if self.head:
+            use_token_auth(env)
+        elif "RAY_AUTH_MODE" not in env:  # the head's mode, whatever tokens lie around
+            from .addresses import asks_for_token
+
+            token = asks_for_token(self.address)
+            if token is not None:
+                env["RAY_AUTH_MODE"] = "token" if token else "disabled"
         _shim_for_tasks(env)
         command = [sys.executable, "-c", _LAUNCHER, sys.executable, "-m", "ray.scripts.scripts",
                    *self._args]
