@@ -73,3 +73,15 @@ def test_client_without_the_token_is_refused_and_told_how(token_cluster, tmp_pat
     assert not report["connected"]
     assert address in report["error"]
     assert "RAY_AUTH_TOKEN" in report["error"]
+
+
+def test_a_joining_node_is_told_the_heads_authentication_mode(token_cluster, ray_cluster):
+    # A node started in token mode next to a head without it (a token file lying
+    # around was enough) refused the others' requests and the cluster hung.
+    import ray
+
+    from rayexec.deploy.addresses import asks_for_token
+
+    address, _ = token_cluster
+    assert asks_for_token(address) is True
+    assert asks_for_token(ray.get_runtime_context().gcs_address) is False
