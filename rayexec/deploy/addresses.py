@@ -90,6 +90,8 @@ def _expect_ray_gcs(address: str, deadline: float) -> bool | None:
             if error.code() in (grpc.StatusCode.UNAUTHENTICATED,
                                 grpc.StatusCode.PERMISSION_DENIED):
                 return True
+            if error.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+                raise OSError("no Ray cluster answered there within the timeout") from None
             raise OSError(f"what answers there is not a Ray cluster ({error.code().name}: "
                           f"{(error.details() or '')[:80]})") from None
     return False

@@ -21,6 +21,20 @@ def test_unreachable_address_fails_fast_naming_it():
 
 
 def test_address_of_another_cluster_is_refused_not_ignored(ray_cluster):
+    import pytest
+
+    from rayexec import Client
+    from rayexec.deploy.ray_node import RayNode
+
+    other = RayNode(num_cpus=0).start()  # a second, real cluster on this machine
+    try:
+        with pytest.raises(RuntimeError, match=f"connect to {other.address}"):
+            Client(other.address, timeout=10)
+    finally:
+        other.stop()
+
+
+def test_an_address_where_no_ray_cluster_answers_is_refused(ray_cluster):
     import socket
 
     import pytest
@@ -32,7 +46,7 @@ def test_address_of_another_cluster_is_refused_not_ignored(ray_cluster):
     listener.listen()
     port = listener.getsockname()[1]
     try:
-        with pytest.raises(RuntimeError, match=f"127.0.0.1:{port}"):
+        with pytest.raises(OSError, match=f"127.0.0.1:{port}.*Ray cluster answered"):
             Client(f"127.0.0.1:{port}", timeout=2)
     finally:
         listener.close()
