@@ -245,6 +245,25 @@ class TestScheduler:
 # -- the test cluster: one per process ---------------------------------------------
 
 
+@contextlib.contextmanager
+def _head_auth_mode(address: str):
+    """This process's environment -- which a node it starts inherits -- in the
+    authentication mode of the head at ``address``, whatever a test set."""
+    from .deploy.addresses import asks_for_token
+
+    token = asks_for_token(address)
+    saved = os.environ.get("RAY_AUTH_MODE")
+    if token is not None:
+        os.environ["RAY_AUTH_MODE"] = "token" if token else "disabled"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("RAY_AUTH_MODE", None)
+        else:
+            os.environ["RAY_AUTH_MODE"] = saved
+
+
 class _TestCluster:
     """A Ray cluster on this machine: a head that runs no tasks, one node per worker."""
 
@@ -294,8 +313,9 @@ class _TestCluster:
             else:
                 self._cluster.remove_node(node)
         for n in wanted:
-            kept.append((n, self._cluster.add_node(
-                num_cpus=n, object_store_memory=100 * 2**20, wait=False)))
+            with _head_auth_mode(self._cluster.address):
+                kept.append((n, self._cluster.add_node(
+                    num_cpus=n, object_store_memory=100 * 2**20, wait=False)))
         # Order the workers as asked, so that `a` has nthreads[0] threads.
         order = {}
         for n, node in kept:
