@@ -58,10 +58,14 @@ def processing(client, workers=None) -> dict[str, list[str]]:
     result = {address: [] for address in where.values()
               if wanted is None or address in wanted}
     held = keys_by_task(client)
+    # Ray's events lag by up to a second; the client learns of its own tasks' ends
+    # at once (their receipts), so a key it knows has ended is not running.
+    with client._lock:
+        ended = {key for key, state in client._states.items() if state.done()}
     for task in ray_tasks.tasks():
         address = where.get(task.node_id)
         if task.running and address in result:
-            result[address].extend(task_keys(task, held))
+            result[address].extend(k for k in task_keys(task, held) if k not in ended)
     return result
 
 
