@@ -270,11 +270,13 @@ class _TestCluster:
     def __init__(self):
         self._lock = threading.Lock()
         self._cluster = None  # ray.cluster_utils.Cluster when this module started Ray
-        self._nodes: list = []  # (nthreads, node) for each worker node
+        self._nodes: list = []  # ((nthreads, memory), node) for each worker node
         self._failed: BaseException | None = None  # why the cluster could not start
 
-    def ensure(self, nthreads: list[int]) -> tuple[TestScheduler, list[TestWorker]]:
-        """The scheduler and workers, started or reshaped to ``nthreads`` if ours."""
+    def ensure(self, nthreads: list[int], memory: int | None = None
+               ) -> tuple[TestScheduler, list[TestWorker]]:
+        """The scheduler and workers, started or reshaped to ``nthreads`` (and each
+        ``memory`` bytes, Ray's ``memory`` resource) if ours."""
         import ray
 
         with self._lock:
@@ -288,7 +290,7 @@ class _TestCluster:
                     self._failed = exc
                     raise
             if self._cluster is not None:
-                self._reshape(nthreads)
+                self._reshape([(n, memory) for n in nthreads])
             return self._describe(len(nthreads))
 
     def _start(self) -> None:
@@ -303,24 +305,27 @@ class _TestCluster:
         ray.init(address=self._cluster.address, **options)
         atexit.register(self.shutdown)
 
-    def _reshape(self, nthreads: list[int]) -> None:
-        wanted = list(nthreads)
+    def _reshape(self, shapes: list[tuple]) -> None:
+        """Worker nodes of these ``(nthreads, memory)`` shapes, in this order."""
+        wanted = list(shapes)
         kept = []
-        for n, node in self._nodes:
-            if n in wanted:
-                wanted.remove(n)
-                kept.append((n, node))
+        for shape, node in self._nodes:
+            if shape in wanted:
+                wanted.remove(shape)
+                kept.append((shape, node))
             else:
                 self._cluster.remove_node(node)
-        for n in wanted:
+        for shape in wanted:
+            nthreads, memory = shape
+            sizes = {"memory": memory} if memory else {}
             with _head_auth_mode(self._cluster.address):
-                kept.append((n, self._cluster.add_node(
-                    num_cpus=n, object_store_memory=100 * 2**20, wait=False)))
+                kept.append((shape, self._cluster.add_node(
+                    num_cpus=nthreads, object_store_memory=100 * 2**20, wait=False, **sizes)))
         # Order the workers as asked, so that `a` has nthreads[0] threads.
         order = {}
-        for n, node in kept:
-            order.setdefault(n, []).append(node)
-        self._nodes = [(n, order[n].pop(0)) for n in nthreads]
+        for shape, node in kept:
+            order.setdefault(shape, []).append(node)
+        self._nodes = [(shape, order[shape].pop(0)) for shape in shapes]
         if wanted:
             self._cluster.wait_for_nodes()
 
@@ -419,7 +424,8 @@ def cluster(nworkers=2, nanny=False, worker_kwargs=None, active_rpc_timeout=10,
             scheduler_kwargs=None, config=None):
     """A scheduler and ``nworkers`` workers: ``({"address": ...}, [{"address": ...}])``.
 
-    ``worker_kwargs={"nthreads": n}`` sets the threads of each worker (default 1).
+    ``worker_kwargs={"nthreads": n, "memory_limit": "2 GiB"}`` sets the threads of
+    each worker (default 1) and its memory (Ray's ``memory`` resource).
 
     >>> with cluster() as (s, [a, b]):              # doctest: +SKIP
     ...     with Client(s["address"]) as client:
@@ -427,8 +433,13 @@ def cluster(nworkers=2, nanny=False, worker_kwargs=None, active_rpc_timeout=10,
     2
     """
     nthreads = (worker_kwargs or {}).get("nthreads", 1)
+    memory = (worker_kwargs or {}).get("memory_limit")
+    if isinstance(memory, str):
+        from dask.utils import parse_bytes
+
+        memory = parse_bytes(memory)
     with dask.config.set(config or {}):
-        s, workers = _test_cluster.ensure([nthreads] * nworkers)
+        s, workers = _test_cluster.ensure([nthreads] * nworkers, memory)
         try:
             yield ({"address": s.address},
                    [{"address": w.address, "proc": None} for w in workers])

@@ -141,3 +141,26 @@ def test_shim_serves_utils_test():
     done = run_script("stream_utils_shapes.py", env={"PYTHONPATH": COMPAT}, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "shapes ok" in done.stdout
+
+
+
+_MEMORY_PROGRAM = """
+from rayexec import Client
+from rayexec.utils_test import cluster
+
+with cluster(nworkers=2, worker_kwargs={"memory_limit": "1 GiB"}) as (s, [a, b]):
+    with Client(s["address"]) as c:
+        info = c.scheduler_info()["workers"]
+        print(sorted(info[w["address"]]["memory_limit"] for w in (a, b)))
+"""
+
+
+def test_cluster_gives_workers_the_memory_asked_for():
+    # a fresh process: the test cluster is utils_test's own there, not the session's
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _MEMORY_PROGRAM], capture_output=True,
+                         text=True, timeout=240)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip().splitlines()[-1] == str([2**30, 2**30])
