@@ -152,7 +152,8 @@ def scheduler_info(scheduler_address: str | None = None) -> dict:
     Besides distributed's keys, ``addresses`` lists the worker addresses and
     ``resources`` sums each resource over the cluster.
     """
-    workers = [w for w in alive_workers() if w.runs_tasks]
+    nodes = alive_workers()
+    workers = [w for w in nodes if w.runs_tasks]
     totals: dict[str, float] = {}
     for w in workers:
         for name, amount in w.resources.items():
@@ -165,7 +166,7 @@ def scheduler_info(scheduler_address: str | None = None) -> dict:
         "started": cluster_started(),
         "n_workers": len(workers),
         "total_threads": sum(w.nthreads for w in workers),
-        "total_memory": machine_memory(workers),
+        "total_memory": machine_memory(workers, nodes),
         "workers": {w.address: w.as_dict() for w in workers},
         "addresses": [w.address for w in workers],
         "resources": totals,
@@ -179,24 +180,29 @@ def _tcp(address: str | None) -> str | None:
     return f"tcp://{address}"
 
 
-def machine_memory(workers: list[WorkerInfo]) -> int:
-    """The memory of the machines the workers run on, each machine counted once.
+def machine_memory(workers: list[WorkerInfo], nodes: list[WorkerInfo] | None = None) -> int:
+    """The memory of the workers, each machine counted at most once.
 
     Unless told otherwise, Ray gives a node the memory of its machine, less the
     object store: nodes sharing a machine each report all of it.  Per machine,
-    the nodes' memory is added up to at most what one node saw the machine have
-    (its memory and its object store).
+    the workers' memory is added up to at most what a node there (any of
+    ``nodes``, the head too) saw the machine have (its memory and its object
+    store); workers given less (``memory_limit``) add up as in distributed.
 
     >>> node = WorkerInfo("tcp://h:1", "a", "h", 1, 6 * 2**30, {}, object_store_memory=2**31)
     >>> machine_memory([node, node]) / 2**30    # one machine of 8 GiB, not 12
     8.0
+    >>> small = WorkerInfo("tcp://h:2", "b", "h", 1, 2**30, {}, object_store_memory=2**27)
+    >>> machine_memory([small, small], [node, small, small]) / 2**30
+    2.0
     """
-    per_host: dict[str, tuple[int, int]] = {}
+    seen: dict[str, int] = {}
+    for w in nodes or workers:
+        seen[w.host] = max(seen.get(w.host, 0), w.memory_limit + w.object_store_memory)
+    total: dict[str, int] = {}
     for w in workers:
-        total, seen = per_host.get(w.host, (0, 0))
-        per_host[w.host] = (total + w.memory_limit,
-                            max(seen, w.memory_limit + w.object_store_memory))
-    return sum(min(total, seen) for total, seen in per_host.values())
+        total[w.host] = total.get(w.host, 0) + w.memory_limit
+    return sum(min(amount, seen.get(host, amount)) for host, amount in total.items())
 
 
 # Ray returns objects up to this size inside the task's reply, into the memory
