@@ -67,14 +67,7 @@ def use_token_auth(env=None) -> None:
     ``~/.ray/auth_token``), but a process joining or connecting to it presents the
     token only in token mode.  An explicit ``RAY_AUTH_MODE`` is left alone.
     """
-    if env is None:
-        import ray
-
-        if ray.is_initialized():
-            # this process is connected already (and can connect nowhere else): its
-            # mode would only leak into the nodes it starts later, for other heads
-            return
-        env = os.environ
+    env = os.environ if env is None else env
     if "RAY_AUTH_MODE" in env:
         return
     if env.get("RAY_AUTH_TOKEN") or env.get("RAY_AUTH_TOKEN_PATH") or os.path.exists(

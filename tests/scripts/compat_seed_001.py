@@ -103,7 +103,12 @@ Wait on futures
 >>> len(done), len(not_done)
 (3, 0)
 >>> from distributed import progress
->>> progress([a, b, c])
+>>> import contextlib, io
+>>> bar = io.StringIO()  # the seed's text bar, drawn with carriage returns
+>>> with contextlib.redirect_stdout(bar):
+...     progress([a, b, c])
+>>> print(bar.getvalue().split(chr(13))[-2])  # doctest: +ELLIPSIS
+[########################################] | 100% Completed | ...
 >>> from distributed import as_completed
 >>> seq = as_completed(e.map(sleep, [0.3, 0.2, 0.1]))
 >>> sorted(f.status for f in seq)
