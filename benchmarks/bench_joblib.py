@@ -24,12 +24,11 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import time
 
-from shim_child import COMPAT, run_child  # a sibling module: run as a script
+from results import load_sentence, write_section  # sibling modules: run as a script
+from shim_child import COMPAT, run_child
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 SYSTEMS = ("distributed", "rayexec", "ray")
 
 
@@ -114,7 +113,9 @@ def main() -> None:
     if args.child:
         print(json.dumps(measure(args.child, samples, cs, args.repeats)))
         return
+    load_before = os.getloadavg()[0]
     results = {system: run_system(system, samples, cs, args.repeats) for system in SYSTEMS}
+    load = (load_before, os.getloadavg()[0])
     bests = {json.dumps(results[s]["best"], sort_keys=True) for s in SYSTEMS}
     if len(bests) != 1:
         raise RuntimeError(f"the systems disagree on the best parameters: {bests}")
@@ -122,12 +123,9 @@ def main() -> None:
     print(text)
     if not args.quick:
         header = ("## joblib / scikit-learn: rayexec vs distributed vs Ray's joblib backend\n\n"
-                  "Command: `python benchmarks/bench_joblib.py` (2 CPUs, shared with other "
-                  f"work while it ran; median of {args.repeats} searches after a warm-up; "
-                  "each system in a fresh process).\n\n")
-        sys.path.insert(0, HERE)
-        from results import write_section
-
+                  f"Command: `python benchmarks/bench_joblib.py` (median of {args.repeats} "
+                  "searches after a warm-up; each system in a fresh process, one after "
+                  f"another).\n\n{load_sentence(load)}\n\n")
         write_section(header + text)
 
 

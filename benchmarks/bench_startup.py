@@ -27,7 +27,8 @@ import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from results import load_sentence, write_section  # a sibling module: run as a script
+
 SYSTEMS = {
     "distributed": "distributed Client()",
     "ray": "ray.init(num_cpus=2) + one task",
@@ -36,16 +37,6 @@ SYSTEMS = {
     "rayexec-4": "rayexec Client(n_workers=4)",
 }
 PHASES = ("import", "start", "first result", "close")
-
-
-def _load_sentence(load) -> str:
-    """What the machine's load average says about the absolute times."""
-    cpus = os.cpu_count() or 1
-    seen = f"load average {load[0]:.0f} before, {load[1]:.0f} after"
-    if max(load) <= cpus + 1:  # the measured processes themselves keep the cores busy
-        return f"The machine ({cpus} cores) ran nothing else ({seen}: the measured processes)."
-    return (f"The machine ({cpus} cores) was shared with other work while this ran ({seen}), "
-            "so absolute times are inflated; the turns keep each comparison under the same load.")
 
 
 def inc(x):
@@ -122,7 +113,7 @@ def report(runs: dict[str, list[dict]], load: tuple[float, float]) -> str:
         "rounds; each "
         "measurement a fresh process; the systems take turns within each round).",
         "",
-        _load_sentence(load),
+        load_sentence(load),
         "",
         *rows,
         "",
@@ -158,9 +149,6 @@ def main() -> None:
     text = report(runs, (load_before, os.getloadavg()[0]))
     print(text)
     if not args.no_write:
-        sys.path.insert(0, HERE)
-        from results import write_section
-
         write_section(text)
 
 

@@ -31,3 +31,13 @@ def write_section(section: str, path: str = PATH) -> None:
         sections.append(body)
     with open(path, "w") as f:
         f.write(head.rstrip() + "\n\n" + "\n".join(s.rstrip() + "\n" for s in sections))
+
+
+def load_sentence(load: tuple[float, float]) -> str:
+    """What the machine's load average says about the absolute times."""
+    cpus = os.cpu_count() or 1
+    seen = f"load average {load[0]:.0f} before, {load[1]:.0f} after"
+    if max(load) <= cpus + 1:  # the measured processes themselves keep the cores busy
+        return f"The machine ({cpus} cores) ran nothing else ({seen}: the measured processes)."
+    return (f"The machine ({cpus} cores) was shared with other work while this ran ({seen}), "
+            "so absolute times are inflated.")
