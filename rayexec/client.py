@@ -438,6 +438,8 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
             # one has room (see rayexec.workers.executor_actors); others are tasks.
             refs = None if options else self._call_on_executor(func, layout, args, kwargs, key)
             value_ref, receipt_ref = refs or remote.remote(layout, *args, **kwargs)
+            if refs is None and not options and self._executors is not None:
+                self._executors.ran_as_task(receipt_ref)
         except (TypeError, ValueError, AttributeError) as exc:
             raise _serialisation_error(func, exc) from exc
         state = TaskState(key, value_ref, has_inputs=any(s.local is None for s in inputs))

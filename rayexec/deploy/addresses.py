@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
 
 DEFAULT_RAY_PORT = 6379
@@ -94,6 +95,22 @@ def _expect_ray_gcs(address: str, deadline: float) -> bool | None:
                 raise OSError("no Ray cluster answered there within the timeout") from None
             raise OSError(f"what answers there is not a Ray cluster ({error.code().name}: "
                           f"{(error.details() or '')[:80]})") from None
+    return False
+
+
+def wait_for_gcs(address: str, given_up: threading.Event, poll: float = 0.05) -> bool:
+    """Wait until a Ray GCS answers at ``address`` (``host:port``); False when
+    ``given_up`` is set first.  Nodes starting beside their head launch as soon
+    as its GCS can take them, while the rest of the head still starts."""
+    host, _, port = address.rpartition(":")
+    while not given_up.is_set():
+        try:
+            with socket.create_connection((host, int(port)), timeout=1):
+                pass
+            _expect_ray_gcs(address, time.monotonic() + 1)
+            return True
+        except OSError:  # not listening yet, or not answering yet
+            given_up.wait(poll)
     return False
 
 

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from .addresses import DEFAULT_RAY_PORT, check_reachable, normalize_address  # noqa: F401
-from .fault_settings import bounded_memory_retries, outliving_the_head
+from .fault_settings import bounded_memory_retries, default_while, outliving_the_head
 from .local_cluster import LocalCluster, warn_processes_false
 from .ray_logs import quiet_ray
-from .ray_node import RAYLET_REGISTER_WAIT, dashboard_host_port
+from .ray_node import RAYLET_REGISTER_WAIT, dashboard_host_port, free_port, on_lasting_thread
 
 logger = logging.getLogger(__name__)
 
@@ -128,10 +128,15 @@ def _same_cluster(address: str, current: str) -> bool:
     return host_a == host_b or (host_a in local and host_b in local)
 
 
+# Read by ``ray.init`` when it starts a head: the port of its GCS.
+_GCS_PORT = "RAY_GCS_SERVER_PORT"
+
+
 class ThisProcessHead:
     """The head node of the cluster ``Client()`` starts: this process's own Ray.
 
-    ``ray.init`` starts it (and works from any thread); it stops with
+    ``ray.init`` starts it, from any thread (on one that lasts: see
+    :func:`~.ray_node.on_lasting_thread`); it stops with
     ``ray.shutdown()``.  Made by :meth:`factory` for ``LocalCluster.around``.
     """
 
@@ -143,10 +148,14 @@ class ThisProcessHead:
         if dashboard_address is not None:
             host, port = dashboard_host_port(dashboard_address)
             self._options.update(dashboard_host=host, dashboard_port=port)
-        self.address: str | None = None
-        self.port: int | None = None
+        # The GCS port is chosen here, so that other nodes can start beside this
+        # one (LocalCluster) and join as soon as its GCS is up.
+        self.port = int(os.environ.get(_GCS_PORT) or 0) or free_port()
+        # Nodes on this machine join over loopback, as they join a `ray start` head.
+        self.address = f"127.0.0.1:{self.port}"
         self.dashboard_url: str | None = None
         self.pid = os.getpid()
+        self._started = False
 
     @classmethod
     def factory(cls, dashboard_address):
@@ -160,10 +169,11 @@ class ThisProcessHead:
         # How long Ray waits for the new node to register; its default is too short
         # at the load averages of a shared machine (see ray_node.RAYLET_REGISTER_WAIT).
         os.environ.setdefault("RAY_raylet_start_wait_time_s", str(RAYLET_REGISTER_WAIT))
-        context = ray.init(address="local", **self._options, **quiet_ray())
-        self.port = int(context.address_info["gcs_address"].rpartition(":")[2])
-        # Nodes on this machine join over loopback, as they join a `ray start` head.
-        self.address = f"127.0.0.1:{self.port}"
+        with default_while(_GCS_PORT, str(self.port)):
+            # Ray's processes stop when the thread that started them ends.
+            context = on_lasting_thread(ray.init, address="local", **self._options,
+                                        **quiet_ray())
+        self._started = True
         self.dashboard_url = _http(context.dashboard_url)
         return self
 
@@ -173,7 +183,7 @@ class ThisProcessHead:
     def stop(self) -> None:
         import ray
 
-        if self.address is not None and ray.is_initialized():
+        if self._started and ray.is_initialized():
             ray.shutdown()
 
 

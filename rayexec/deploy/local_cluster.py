@@ -23,7 +23,7 @@ import threading
 import warnings
 import weakref
 
-from .addresses import normalize_address
+from .addresses import normalize_address, wait_for_gcs
 from .memory import default_object_store_memory, node_sizes
 from .ray_node import (  # noqa: F401  (free_port: public)
     NodeStartError,
@@ -132,13 +132,37 @@ class LocalCluster:
         self._finalizer = weakref.finalize(self, _stop_all, self._head, self._workers)
         atexit.register(self._finalizer)
         try:
-            self._head.start()
-            use_token_auth()  # so that Client(cluster) in this process can connect
-            self.scale(n_workers)
+            self._start_nodes(n_workers)
         except BaseException:
             self._finalizer()
             raise
         self.status = "running"
+
+    def _start_nodes(self, n_workers: int) -> None:
+        """The head, and the other nodes as soon as the head's GCS takes them: their
+        start overlaps the rest of the head's (its raylet, Ray's API server), which
+        is most of a local cluster's start-up."""
+        head_up = threading.Event()
+        failures: list[BaseException] = []
+
+        def start_workers() -> None:
+            try:
+                if n_workers > 1 and wait_for_gcs(self._head.address, head_up):
+                    self.scale(n_workers)
+            except BaseException as exc:  # raised on the calling thread below
+                failures.append(exc)
+
+        beside = threading.Thread(target=start_workers, daemon=True, name="rayexec-nodes")
+        beside.start()
+        try:
+            self._head.start()
+        finally:
+            head_up.set()
+            beside.join()
+        if failures:
+            raise failures[0]
+        use_token_auth()  # so that Client(cluster) in this process can connect
+        self.scale(n_workers)  # any node the head's GCS did not take before it was up
 
     @property
     def scheduler_address(self) -> str:

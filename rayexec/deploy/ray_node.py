@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import collections
+import concurrent.futures
 import json
 import logging
 import os
@@ -42,6 +43,25 @@ _LAUNCHER = (
     "    pass\n"
     "os.execv(sys.argv[1], sys.argv[1:])\n"
 )
+
+# Threads that live as long as the program, to start node processes from.
+_LASTING_THREADS = concurrent.futures.ThreadPoolExecutor(
+    max_workers=2, thread_name_prefix="rayexec-node-starter")
+
+
+def on_lasting_thread(fn, /, *args, **kwargs):
+    """``fn(*args, **kwargs)`` on a thread that lives as long as the program.
+
+    Linux sends a child its parent-death signal when the *thread* that started
+    it ends (the launcher above sets it; Ray sets it on the processes
+    ``ray.init`` starts).  A cluster started from a thread that then ended -- a
+    web handler, a helper thread that hands its client over, nodes started
+    beside the head -- would stop with that thread.  The main thread lasts, so
+    work started there stays there.
+    """
+    if threading.current_thread() is threading.main_thread():
+        return fn(*args, **kwargs)
+    return _LASTING_THREADS.submit(fn, *args, **kwargs).result()
 
 
 def free_port(preferred: int | None = None, host: str = "") -> int:
@@ -213,9 +233,9 @@ class RayNode:
                    *self._args]
         # A session of its own: Ctrl-C in a terminal reaches this process, which
         # then stops the node in order, instead of reaching every Ray process at once.
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, text=True, env=env,
-                                        start_new_session=True)
+        self.process = on_lasting_thread(
+            subprocess.Popen, command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True, env=env, start_new_session=True)
         threading.Thread(target=self._read, daemon=True, name=f"ray-node-{self.pid}").start()
         atexit.register(self.stop)  # a program that forgets close() leaves no node behind
         return self

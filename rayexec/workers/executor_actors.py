@@ -22,8 +22,9 @@ not).  What tasks give is kept:
   :data:`QUEUE_PER_ACTOR` calls at a time; past that the client submits Ray
   tasks, which queue on the cluster as resource demand.
 
-The actors start in the background on the first call; until one is ready, calls
-are Ray tasks, so no call ever waits for an actor to start.
+The actors start in the background once the client's first call has run as a
+task; until one is ready, calls are Ray tasks, so no call ever waits for an
+actor to start.
 
 >>> pool = ExecutorPool(runtime_env={})  # doctest: +SKIP
 >>> value_ref, receipt_ref = pool.call(abs, None, (-1,), {}, name="abs-1")  # doctest: +SKIP
@@ -99,6 +100,8 @@ class ExecutorPool:
         self._lock = threading.Lock()
         self._slots: list[_Slot] = []
         self._listing = None  # the node listing the actors were made for
+        self._starting = False  # a thread is starting actors
+        self._warm = False  # a call of the client has run as a task: actors may start
         self._next = 0
         self._closed = False
 
@@ -124,8 +127,8 @@ class ExecutorPool:
         with self._lock:
             if self._closed:
                 return None
-            if listing is not self._listing:
-                self._refresh(listing)
+            if self._warm and listing is not self._listing and not self._starting:
+                self._plan(listing)
             n = len(self._slots)
             # round robin over the ready actors with room
             for i in range(n):
@@ -136,40 +139,71 @@ class ExecutorPool:
                     return slot
         return None
 
+    def ran_as_task(self, receipt_ref) -> None:
+        """A call ran as a Ray task because no actor was ready.  The pool starts its
+        actors once the first such task has finished: started sooner, the actors
+        take the worker processes Ray started ahead for tasks, and the client's
+        first call waits for a new one (measured: 0.33 s to a first result
+        instead of 0.16 s)."""
+        if not self._warm:
+            on_completed(receipt_ref, self._warmed)
+
+    def _warmed(self, _value) -> None:
+        # On Ray's completion thread, which must not block: the next call plans.
+        self._warm = True
+
     def _finished(self, slot: _Slot) -> None:
         with self._lock:
             slot.in_flight -= 1
 
-    def _refresh(self, listing) -> None:
+    def _plan(self, listing) -> None:
         """One actor per CPU of each alive node that runs tasks; the actors of nodes
-        gone are dropped (Ray moves or ends them)."""
-        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-
+        gone are dropped (Ray moves or ends them).  Called under the lock; the
+        missing actors start on a thread, so no call waits for them (making an
+        actor exports its class to the cluster, a few hundred ms on the first)."""
         self._listing = listing
         alive = {w.node_id: w.nthreads for w in listing if w.nthreads > 0}
-        kept = [s for s in self._slots if s.node_id in alive]
+        self._slots = [s for s in self._slots if s.node_id in alive]
         have: dict = {}
-        for s in kept:
+        for s in self._slots:
             have[s.node_id] = have.get(s.node_id, 0) + 1
+        missing = [node_id for node_id, cpus in alive.items()
+                   for _ in range(cpus - have.get(node_id, 0))]
+        if missing:
+            self._starting = True
+            threading.Thread(target=self._start_actors, args=(missing,), daemon=True,
+                             name="rayexec-executor-actors").start()
+
+    def _start_actors(self, node_ids: list) -> None:
+        try:
+            started = [self._start_actor(node_id) for node_id in node_ids]
+        except Exception:  # Ray shut down meanwhile: calls stay Ray tasks
+            started = []
+        with self._lock:
+            self._starting = False
+            if not self._closed:
+                self._slots.extend(started)
+                return
+        _kill([slot.handle for slot in started])
+
+    def _start_actor(self, node_id) -> _Slot:
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
         # Calls are independent: out of order, a call waiting for its inputs does not
         # hold up the ones behind it, and a cancelled queued call leaves no gap that
         # Ray would wait 30 s to see filled.
-        options = dict(num_cpus=0, max_concurrency=1, max_restarts=RESTARTS,
-                       max_task_retries=CALL_RETRIES, allow_out_of_order_execution=True,
-                       runtime_env=self.runtime_env or None)
-        for node_id, cpus in alive.items():
-            for _ in range(cpus - have.get(node_id, 0)):
-                handle = _actor_class().options(**options, scheduling_strategy=(
-                    NodeAffinitySchedulingStrategy(node_id, soft=True))).remote()
-                slot = _Slot(handle, node_id)
-                # The readiness ping is the pool's own: not the user's work in Ray's
-                # task records (the task stream), and not retried (a ping of an actor
-                # closed while it started would make Ray print a retry warning).
-                ping = handle.ready.options(max_task_retries=0, enable_task_events=False)
-                on_completed(ping.remote(),
-                              lambda value, slot=slot: self._started(slot, value))
-                kept.append(slot)
-        self._slots = kept
+        handle = _actor_class().options(
+            num_cpus=0, max_concurrency=1, max_restarts=RESTARTS,
+            max_task_retries=CALL_RETRIES, allow_out_of_order_execution=True,
+            runtime_env=self.runtime_env or None,
+            scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=True)).remote()
+        slot = _Slot(handle, node_id)
+        # The readiness ping is the pool's own: not the user's work in Ray's task
+        # records (the task stream), and not retried (a ping of an actor closed
+        # while it started would make Ray print a retry warning).
+        ping = handle.ready.options(max_task_retries=0, enable_task_events=False)
+        on_completed(ping.remote(), lambda value: self._started(slot, value))
+        return slot
 
     def _started(self, slot: _Slot, value) -> None:
         if value is True:
@@ -177,16 +211,20 @@ class ExecutorPool:
 
     def close(self) -> None:
         """End every actor (their unfinished calls end too); the pool makes no more."""
-        import ray
-
         with self._lock:
             slots, self._slots = self._slots, []
             self._closed = True
-        for slot in slots:
-            try:
-                ray.kill(slot.handle, no_restart=True)
-            except Exception:  # already gone, or Ray is shut down
-                pass
+        _kill([slot.handle for slot in slots])
+
+
+def _kill(handles: list) -> None:
+    import ray
+
+    for handle in handles:
+        try:
+            ray.kill(handle, no_restart=True)
+        except Exception:  # already gone, or Ray is shut down
+            pass
 
 
 @functools.cache

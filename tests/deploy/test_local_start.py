@@ -54,7 +54,8 @@ def test_an_address_where_no_ray_cluster_answers_is_refused(ray_cluster):
 
 def test_client_with_workers_from_a_thread_scales_and_stops_its_nodes():
     """Client(n_workers=2, ...) in a thread other than the main one: its nodes are
-    ``ray start`` processes, ``client.cluster`` adds and removes them, close() ends them."""
+    ``ray start`` processes, ``client.cluster`` adds and removes them, close() ends them;
+    they outlive the thread that started them."""
     import time
 
     out = run_script("local_from_thread.py")
@@ -66,6 +67,8 @@ def test_client_with_workers_from_a_thread_scales_and_stops_its_nodes():
     assert report["result"] == 3
     assert report["after_scale_up"] == 3 and report["after_scale_down"] == 1
     assert report["dashboard_link"].startswith("http://127.0.0.1:")
+    # Started by a thread that then ended: its worker node still runs.
+    assert report["handed_over"] == {"nodes_alive": [True], "nthreads": [1, 1], "result": 7}
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and any(_alive(pid) for pid in report["pids"]):
         time.sleep(0.5)

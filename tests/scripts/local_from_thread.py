@@ -1,9 +1,12 @@
 """Client(n_workers=2, ...) started from a thread other than the main one; the cluster
 it started scales up and down; prints a JSON report (with the node process ids, so
-the test can check they are gone after close)."""
+the test can check they are gone after close).  Then a client started by a thread
+that ends at once, used afterwards from the main thread, as a web handler or a
+helper thread hands over the client it made."""
 
 import json
 import threading
+import time
 
 from rayexec import Client
 
@@ -26,9 +29,24 @@ def main(report):
         report["dashboard_link"] = client.dashboard_link
 
 
+def handed_over(report):
+    made = {}
+    thread = threading.Thread(target=lambda: made.update(client=Client(
+        n_workers=2, threads_per_worker=1, dashboard_address=None)))
+    thread.start()
+    thread.join()
+    time.sleep(2)  # long enough for a node bound to the ended thread to stop
+    with made["client"] as client:
+        nodes = list(client.cluster.workers.values())[1:]  # 0 is this process's own Ray
+        report["handed_over"] = {"nodes_alive": [node.alive() for node in nodes],
+                                 "nthreads": sorted(client.nthreads().values()),
+                                 "result": client.submit(sum, [3, 4]).result(timeout=60)}
+
+
 if __name__ == "__main__":
     report = {}
     thread = threading.Thread(target=main, args=(report,))
     thread.start()
     thread.join()
+    handed_over(report)
     print(json.dumps(report), flush=True)
