@@ -16,6 +16,7 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
+import dask.config
 from dask.utils import format_bytes, funcname
 
 from . import data, defaults
@@ -90,6 +91,10 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
                  **kwargs):
         self.id = name or f"Client-{uuid.uuid4()}"
         self.scheduler_file = scheduler_file
+        # As distributed reports it; on Ray data always moves between object stores
+        # without a scheduler in between, whatever was asked.
+        self.direct_to_workers = (dask.config.get("distributed.client.direct-to-workers", None)
+                                  if direct_to_workers is None else direct_to_workers)
         self._entered: list = []  # context tokens of `with client:` blocks, innermost last
         # Client(cluster): the cluster object, which shutdown() closes too.  Otherwise
         # the cluster this client started, or a view of the one it connected to.

@@ -129,7 +129,8 @@ def get_client(address: str | None = None, timeout=None, resolve_address: bool =
         raise ValueError("No global client found and no address provided")
     if _client_factory is None:
         raise RuntimeError("rayexec's package face did not load: import rayexec first")
-    return _client_factory(address, timeout=timeout or 30)
+    # A task's client, as a distributed worker's, goes to the workers directly.
+    return _client_factory(address, timeout=timeout or 30, direct_to_workers=inside_task())
 
 
 def inside_task() -> bool:

@@ -38,13 +38,38 @@ def tmp_text(filename: str, text: str):
 
 
 def open_port(host: str = "") -> int:
-    """A port nothing listens on now (the OS picks it; another program may take it later).
+    """A port nothing listens on now (another program may take it later).
+
+    Chosen below the system's ephemeral range and above Ray's worker ports
+    (10002-19999).  A port the OS hands out for ``bind(0)`` comes from the
+    ephemeral range, and every starting Ray process binds several that way: a
+    port chosen there and released could go to one of them before the node it
+    was chosen for binds it, and that node would fail to start.
 
     >>> 0 < open_port() < 65536
     True
     """
+    import random
     import socket
 
+    low, high, choose = 20000, _ephemeral_ports_start(), random.SystemRandom()
+    for _ in range(100 if high > low else 0):
+        port = choose.randrange(low, high)
+        with socket.socket() as s:
+            try:
+                s.bind((host, port))
+            except OSError:  # taken: try another
+                continue
+            return port
     with socket.socket() as s:
         s.bind((host, 0))
         return s.getsockname()[1]
+
+
+def _ephemeral_ports_start() -> int:
+    """Where the ports the OS picks for ``bind(0)`` start (Linux; 32768 elsewhere)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768

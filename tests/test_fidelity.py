@@ -80,6 +80,14 @@ def test_an_address_nothing_listens_on():
         Client(f"127.0.0.1:{port}", timeout=1)
 
 
+def test_direct_to_workers_as_distributed_reports_it(client):
+    from rayexec import get_client
+
+    assert not client.direct_to_workers  # as asked (nothing): distributed's default
+    # a task's client, as a distributed worker's, goes to the workers directly
+    assert client.submit(lambda: get_client().direct_to_workers, pure=False).result() is True
+
+
 def test_worker_knows_its_scheduler(client):
     assert client.submit(lambda: get_worker().scheduler.address).result().startswith("tcp://")
 

@@ -51,8 +51,7 @@ def check_reachable(address: str, timeout: float) -> None:
         raise ValueError(f"malformed cluster address {address!r}: port is not a number") from None
     started = time.monotonic()
     try:
-        with socket.create_connection((host, port_number), timeout=timeout):
-            pass
+        _wait_for_listener(host, port_number, started + timeout)
         if not address.startswith("ray://"):  # a Ray Client server is not a GCS
             _expect_ray_gcs(hostport, started + timeout)
     except OSError as exc:
@@ -63,6 +62,27 @@ def check_reachable(address: str, timeout: float) -> None:
             "Is `ray start --head` running there?"
         ) from exc
 
+
+def _wait_for_listener(host: str, port: int, deadline: float) -> None:
+    """Connect once something listens at ``host:port``, until ``deadline``.
+
+    A refused connection is tried again, as distributed's client and workers
+    do: a scheduler started just before (``dask scheduler &``) may still be
+    coming up.  The last refusal is raised at the deadline; a host that does not
+    answer at all takes the whole wait in one try.
+    """
+    while True:
+        try:
+            with socket.create_connection((host, port),
+                                          timeout=max(deadline - time.monotonic(), 0.001)):
+                return
+        except ConnectionRefusedError:
+            if time.monotonic() + _REFUSED_RETRY >= deadline:
+                raise
+            time.sleep(_REFUSED_RETRY)
+
+
+_REFUSED_RETRY = 0.1  # seconds between tries of an address that refuses
 
 
 # A Ray GCS answers this (its cluster id) -- or, under token authentication,

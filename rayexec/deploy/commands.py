@@ -97,10 +97,26 @@ def main(args) -> int:
     return _SUBCOMMANDS[args.command][1](args)
 
 
-def _standalone(prog: str, description: str, add, run):
+def _standalone(prog: str, description: str, add, run, argv=None):
     parser = argparse.ArgumentParser(prog=prog, description=description)
     add(parser)
-    return run(parser.parse_args())
+    return run(parser.parse_args(argv))
+
+
+def _dask_subcommand(name: str, description: str, add, run):
+    """``dask <name>`` through the shim: dask's command line takes its subcommands
+    as click commands from the "dask_cli" entry points (the real distributed's
+    ``distributed.cli.dask_scheduler:main``, which the shim's ``distributed``
+    resolves to this); the flags are parsed as ``dscheduler``/``dworker`` parse them."""
+    import click
+
+    @click.command(name=name, help=description, add_help_option=False,
+                   context_settings={"ignore_unknown_options": True})
+    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+    def command(args):
+        sys.exit(_standalone(f"dask {name}", description, add, run, list(args)))
+
+    return command
 
 
 def dscheduler() -> int:
@@ -120,3 +136,26 @@ def dworker() -> int:
     """``dworker ADDRESS``: a Ray node joined to the scheduler at ADDRESS."""
     return _standalone("dworker", "Start a worker (a Ray node) joined to a scheduler",
                        add_worker_arguments, worker_main)
+
+
+def _dask_subcommand_not_on_ray(name: str, instead: str):
+    """A ``dask <name>`` that has no Ray counterpart: listed, and one line saying so."""
+    import click
+
+    @click.command(name=name, help=f"Not supported on Ray: use {instead}",
+                   context_settings={"ignore_unknown_options": True})
+    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+    def command(args):
+        sys.exit(f"dask {name} is not supported on Ray: use {instead} instead")
+
+    return command
+
+
+# ``dask scheduler`` / ``dask worker`` with the shim's ``distributed`` on the path
+dask_scheduler = _dask_subcommand("scheduler", "Start a scheduler (a Ray head node)",
+                                  add_scheduler_arguments, scheduler_main)
+dask_worker = _dask_subcommand("worker", "Start a worker (a Ray node) joined to a scheduler",
+                               add_worker_arguments, worker_main)
+dask_ssh = _dask_subcommand_not_on_ray(
+    "ssh", "`ray up` with a cluster config of provider type 'local' listing the hosts")
+dask_spec = _dask_subcommand_not_on_ray("spec", "`dscheduler` and `dworker`, or LocalCluster")

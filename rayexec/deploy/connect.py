@@ -15,14 +15,20 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 from dataclasses import dataclass
 from typing import Any
 
-from .addresses import DEFAULT_RAY_PORT, check_reachable, normalize_address  # noqa: F401
-from .fault_settings import bounded_memory_retries, default_while, outliving_the_head
+from .addresses import (  # noqa: F401
+    DEFAULT_RAY_PORT,
+    check_reachable,
+    normalize_address,
+    wait_for_gcs,
+)
+from .fault_settings import bounded_memory_retries, outliving_the_head
 from .local_cluster import LocalCluster, warn_processes_false
 from .ray_logs import quiet_ray
-from .ray_node import RAYLET_REGISTER_WAIT, dashboard_host_port, free_port, on_lasting_thread
+from .ray_node import RAYLET_REGISTER_WAIT, dashboard_host_port, on_lasting_thread
 
 logger = logging.getLogger(__name__)
 
@@ -128,10 +134,6 @@ def _same_cluster(address: str, current: str) -> bool:
     return host_a == host_b or (host_a in local and host_b in local)
 
 
-# Read by ``ray.init`` when it starts a head: the port of its GCS.
-_GCS_PORT = "RAY_GCS_SERVER_PORT"
-
-
 class ThisProcessHead:
     """The head node of the cluster ``Client()`` starts: this process's own Ray.
 
@@ -148,11 +150,8 @@ class ThisProcessHead:
         if dashboard_address is not None:
             host, port = dashboard_host_port(dashboard_address)
             self._options.update(dashboard_host=host, dashboard_port=port)
-        # The GCS port is chosen here, so that other nodes can start beside this
-        # one (LocalCluster) and join as soon as its GCS is up.
-        self.port = int(os.environ.get(_GCS_PORT) or 0) or free_port()
-        # Nodes on this machine join over loopback, as they join a `ray start` head.
-        self.address = f"127.0.0.1:{self.port}"
+        self.address: str | None = None
+        self.port: int | None = None
         self.dashboard_url: str | None = None
         self.pid = os.getpid()
         self._started = False
@@ -169,13 +168,42 @@ class ThisProcessHead:
         # How long Ray waits for the new node to register; its default is too short
         # at the load averages of a shared machine (see ray_node.RAYLET_REGISTER_WAIT).
         os.environ.setdefault("RAY_raylet_start_wait_time_s", str(RAYLET_REGISTER_WAIT))
-        with default_while(_GCS_PORT, str(self.port)):
-            # Ray's processes stop when the thread that started them ends.
-            context = on_lasting_thread(ray.init, address="local", **self._options,
-                                        **quiet_ray())
+        # Ray's processes stop when the thread that started them ends.
+        context = on_lasting_thread(ray.init, address="local", **self._options, **quiet_ray())
         self._started = True
+        self._joinable_at(int(context.address_info["gcs_address"].rpartition(":")[2]))
         self.dashboard_url = _http(context.dashboard_url)
         return self
+
+    def _joinable_at(self, port: int) -> None:
+        self.port = port
+        # Nodes on this machine join over loopback, as they join a `ray start` head.
+        self.address = f"127.0.0.1:{port}"
+
+    def answering_address(self, given_up: threading.Event) -> str | None:
+        """The head's address as soon as its GCS answers, while :meth:`start` still
+        runs; None if ``given_up`` is set first.  Other nodes can join from then on.
+
+        ``ray.init`` chooses the GCS port and tells it only when everything has
+        started, so it is read off the GCS process it started (one listening
+        port): Ray itself, given a fixed port, waits a whole second before it
+        first tries its own GCS.
+        """
+        import psutil  # a dependency of Ray
+
+        while not given_up.is_set():
+            for child in psutil.Process().children():
+                try:
+                    if child.name() == "gcs_server":
+                        ports = [c.laddr.port for c in child.net_connections("tcp")
+                                 if c.status == psutil.CONN_LISTEN]
+                        if len(ports) == 1 and wait_for_gcs(f"127.0.0.1:{ports[0]}", given_up):
+                            self._joinable_at(ports[0])
+                            return self.address
+                except psutil.Error:  # a process that ended meanwhile
+                    pass
+            given_up.wait(0.05)
+        return None
 
     def terminate(self) -> None:
         pass  # stops with stop(): this process cannot signal itself to stop Ray

@@ -14,9 +14,8 @@ _RECONNECT = "RAY_gcs_rpc_server_reconnect_timeout_s"
 
 
 @contextlib.contextmanager
-def default_while(name: str, value: str):
-    """``os.environ[name] = value`` inside the block, unless the user set ``name``:
-    a setting for the Ray processes this process starts, not for later ones."""
+def _default_while(name: str, value: str):
+    """``os.environ[name] = value`` inside the block, unless the user set ``name``."""
     before = os.environ.get(name)
     if before is None:
         os.environ[name] = value
@@ -48,7 +47,7 @@ def bounded_memory_retries():
     import dask.config
 
     allowed = dask.config.get("distributed.scheduler.allowed-failures", 3)
-    return default_while("RAY_task_oom_retries", str(int(allowed)))
+    return _default_while("RAY_task_oom_retries", str(int(allowed)))
 
 
 def outliving_the_head():
@@ -65,4 +64,4 @@ def outliving_the_head():
     ...     int(os.environ[_RECONNECT]) >= 24 * 3600
     True
     """
-    return default_while(_RECONNECT, str(7 * 24 * 3600))
+    return _default_while(_RECONNECT, str(7 * 24 * 3600))

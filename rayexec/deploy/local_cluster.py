@@ -23,7 +23,7 @@ import threading
 import warnings
 import weakref
 
-from .addresses import normalize_address, wait_for_gcs
+from .addresses import normalize_address
 from .memory import default_object_store_memory, node_sizes
 from .ray_node import (  # noqa: F401  (free_port: public)
     NodeStartError,
@@ -147,7 +147,7 @@ class LocalCluster:
 
         def start_workers() -> None:
             try:
-                if n_workers > 1 and wait_for_gcs(self._head.address, head_up):
+                if n_workers > 1 and self._head.answering_address(head_up):
                     self.scale(n_workers)
             except BaseException as exc:  # raised on the calling thread below
                 failures.append(exc)
@@ -373,7 +373,7 @@ def start_together(nodes: list[RayNode]) -> None:
         except NodeStartError as exc:
             if not exc.exited:
                 raise
-            node.start(attempts=4)
+            node.with_new_ports().start(attempts=4)
 
 
 def stop_nodes(nodes) -> None:

@@ -18,11 +18,12 @@ import os
 import signal
 import sys
 import threading
+import time
 
 from .addresses import normalize_address
 from .local_cluster import start_together, stop_nodes
 from .memory import default_object_store_memory, node_sizes
-from .ray_node import RayNode
+from .ray_node import JOIN_WAIT, RayNode
 
 # dask's flags with no Ray counterpart -> what to use instead
 _TLS = "Ray's token authentication (RAY_AUTH_MODE=token) or Ray's TLS (RAY_USE_TLS=1)"
@@ -31,7 +32,6 @@ UNSUPPORTED_FLAGS = {
     "--protocol": "Ray's own transport (gRPC over TCP); no flag is needed",
     "--tls-ca-file": _TLS, "--tls-cert": _TLS, "--tls-key": _TLS,
     "--dashboard": "--dashboard-address to start Ray's dashboard",
-    "--no-dashboard": "no --dashboard-address (there is no dashboard by default)",
     "--jupyter": "Jupyter on its own; Ray's dashboard with --dashboard-address",
     "--show": "--verbose to see Ray's own output",
     "--dashboard-prefix": "a reverse proxy in front of Ray's dashboard",
@@ -47,7 +47,6 @@ UNSUPPORTED_FLAGS = {
     "--nanny": "nothing: a Ray node restarts its worker processes itself",
     "--no-nanny": "nothing: a Ray node restarts its worker processes itself",
     "--local-directory": "RAY_TMPDIR, where Ray keeps a node's files",
-    "--death-timeout": "nothing: a Ray node stops when its head goes away",
     "--lifetime": "ray stop, or your scheduler's job time limit",
     "--lifetime-stagger": "ray stop, or your scheduler's job time limit",
     "--lifetime-restart": "ray stop, or your scheduler's job time limit",
@@ -83,6 +82,8 @@ class _Version(argparse.Action):
 def _add_common(parser, unsupported: dict) -> None:
     parser.add_argument("--version", action=_Version)
     parser.add_argument("--verbose", action="store_true", help="show Ray's own output")
+    # dask's scripts often pass it; no dashboard is the default here
+    parser.add_argument("--no-dashboard", action="store_true", help="no dashboard (the default)")
     for flag, instead in unsupported.items():
         parser.add_argument(flag, action=_Unsupported, instead=instead)
 
@@ -216,6 +217,11 @@ def add_worker_arguments(parser) -> None:
     parser.add_argument("--name", default=None, help="the Ray node's name")
     parser.add_argument("--host", default=None,
                         help="this node's address (default: this machine's IP)")
+    parser.add_argument("--death-timeout", type=float, default=JOIN_WAIT,
+                        help="seconds to wait for the scheduler (its address to answer, "
+                             f"its --scheduler-file to appear) before giving up; default "
+                             f"{JOIN_WAIT:g}.  Once joined, a Ray node stops when its head "
+                             "is gone")
     _add_common(parser, {**UNSUPPORTED_FLAGS, "--dashboard-address": (
         "the head's dashboard (dscheduler --dashboard-address), which shows every node")})
 
@@ -262,8 +268,7 @@ def _worker_nodes(args) -> tuple[list[RayNode], str]:
         raise ValueError(f"--nworkers must be at least 1, got {args.nworkers}")
     address = args.address
     if address is None:
-        with open(args.scheduler_file) as f:
-            address = json.load(f)["address"]
+        address = _read_scheduler_file(args.scheduler_file, args.death_timeout)
     address = normalize_address(address)
     nthreads = args.nthreads
     if nthreads is None and args.nworkers > 1:  # share this machine's CPUs, as dask does
@@ -279,9 +284,25 @@ def _worker_nodes(args) -> tuple[list[RayNode], str]:
     # (two `dask worker` commands started at once on one machine is common).
     nodes = [RayNode(address, num_cpus=nthreads, resources=parse_resources(args.resources),
                      memory=memory, object_store_memory=store, host=_ray_host(args.host),
-                     node_name=name, private=True, verbose=args.verbose)
+                     node_name=name, private=True, verbose=args.verbose,
+                     join_timeout=args.death_timeout)
              for name in names]
     return nodes, address
+
+
+def _read_scheduler_file(path: str, timeout: float) -> str:
+    """The address in a scheduler file, waiting up to ``timeout`` seconds for a
+    scheduler started at the same time to write it, as dask worker does."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with open(path) as f:
+                return json.load(f)["address"]
+        except (FileNotFoundError, json.JSONDecodeError):  # not (fully) written yet
+            if time.monotonic() >= deadline:
+                raise OSError(f"no scheduler wrote its address to {path!r} within "
+                              f"{timeout:g} s (--death-timeout)") from None
+            time.sleep(0.2)
 
 
 def _memory_limit(text: str):

@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 READY_LINE = "Ray runtime started"
 RAYLET_REGISTER_WAIT = 120  # seconds
+# How long a joining node waits for its head to answer (distributed's connect timeout).
+JOIN_WAIT = 30.0  # seconds
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 # Makes the child get SIGTERM when this process dies, even by SIGKILL, so no
 # node outlives the program that started it (Linux; elsewhere atexit covers it).
@@ -144,7 +146,8 @@ class RayNode:
                  num_cpus: int | None = None, resources: dict | None = None,
                  object_store_memory: int | None = None, memory: int | None = None,
                  dashboard_address=None, host: str | None = None, node_name: str | None = None,
-                 private: bool = False, verbose: bool = False):
+                 private: bool = False, verbose: bool = False,
+                 join_timeout: float = JOIN_WAIT):
         self.head = address is None
         self.port = port if port is not None else None
         self.address = address
@@ -152,6 +155,7 @@ class RayNode:
         self.node_manager_port = free_port()
         self.dashboard_url: str | None = None
         self.verbose = verbose
+        self.join_timeout = join_timeout
         self.temp_dir = tempfile.mkdtemp(prefix="rayexec-") if private else None
         self._keep_files = False  # a node that failed to start keeps its logs for the user
         self._lines: collections.deque[str] = collections.deque(maxlen=300)
@@ -205,13 +209,14 @@ class RayNode:
     def launch(self) -> RayNode:
         """Start the process without waiting for the node to be up.
 
-        A worker checks first that its scheduler answers: ``ray start`` would
+        A worker checks first that its scheduler answers, waiting up to
+        ``join_timeout`` for one that is still starting: ``ray start`` would
         retry for minutes before saying anything.
         """
         if not self.head:
             from .addresses import check_reachable
 
-            check_reachable(self.address, timeout=10)
+            check_reachable(self.address, timeout=self.join_timeout)
         self._keep_files = False
         env = dict(os.environ)
         # Drain on SIGTERM exists for Ray Serve; a scheduler or worker stops at once,
@@ -240,6 +245,13 @@ class RayNode:
         atexit.register(self.stop)  # a program that forgets close() leaves no node behind
         return self
 
+    def answering_address(self, given_up: threading.Event) -> str | None:
+        """This head's address once its GCS answers, before :meth:`wait_ready`
+        returns; None if ``given_up`` is set first.  Other nodes can join from then on."""
+        from .addresses import wait_for_gcs
+
+        return self.address if wait_for_gcs(self.address, given_up) else None
+
     def _read(self) -> None:
         for line in self.process.stdout:
             line = _ANSI.sub("", line.rstrip("\n"))
@@ -253,8 +265,9 @@ class RayNode:
         """Block until the node is up; ``NodeStartError`` with Ray's output if it is not."""
         deadline = time.monotonic() + timeout
         while not self._ready.wait(0.2):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                failed = self.process.poll() is not None
+            raylet_died = self._raylet_died()
+            if self.process.poll() is not None or raylet_died or time.monotonic() > deadline:
+                failed = self.process.poll() is not None or raylet_died
                 self._keep_files = True  # the logs the error points to
                 self.stop()
                 if failed:
@@ -264,10 +277,26 @@ class RayNode:
                         os.killpg(self.process.pid, signal.SIGKILL)
                     except ProcessLookupError:
                         pass
-                what = "exited" if failed else f"was not up within {timeout} s"
+                what = ("exited" if self.process.poll() is not None else
+                        "lost its raylet" if raylet_died else f"was not up within {timeout} s")
                 raise NodeStartError(f"`ray start` for {self.describe()} {what}: "
                                      f"{self._reason()}", self.output(), exited=failed)
         return self
+
+    def _raylet_died(self) -> bool:
+        """Whether the raylet this ``ray start`` started has already ended.
+
+        Such a node never comes up (a raylet whose port was taken meanwhile, for
+        one), but ``ray start`` notices only after the registration wait of
+        :data:`RAYLET_REGISTER_WAIT`; seen here, the node is started again at once.
+        """
+        import psutil  # a dependency of Ray
+
+        try:
+            return any(child.name() == "raylet" and child.status() == psutil.STATUS_ZOMBIE
+                       for child in psutil.Process(self.process.pid).children())
+        except psutil.Error:  # `ray start` itself ended: poll() tells
+            return False
 
     def start(self, timeout: float = 180, attempts: int = 5) -> RayNode:
         """Launch the node and wait until it is up, ``attempts`` times at most.
@@ -286,9 +315,14 @@ class RayNode:
                                     *exc.args[1:])
                     raise
                 logger.warning("%s; starting it again", exc.args[0])
-                self._lines.clear()
-                self.node_manager_port = free_port()
-                self._args = self._command(*self._spec)
+                self.with_new_ports()
+
+    def with_new_ports(self) -> RayNode:
+        """Before starting again: ports chosen afresh (one may have been taken)."""
+        self._lines.clear()
+        self.node_manager_port = free_port()
+        self._args = self._command(*self._spec)
+        return self
 
     def _reason(self) -> str:
         """Ray's one-line reason (its last exception line), and where its logs are."""

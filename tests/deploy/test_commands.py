@@ -127,6 +127,36 @@ def test_dscheduler_dworker_executor_and_ctrl_c(tmp_path):
     assert_all_stopped(port)
 
 
+def test_dask_scheduler_worker_and_client_started_together_through_the_shim(tmp_path):
+    """``dask scheduler &; dask worker --scheduler-file ... &; python client.py``, as
+    scripts start a cluster: with the shim, ``dask scheduler``/``dask worker`` start
+    Ray nodes; the worker waits for the scheduler file, and the client for the
+    scheduler, to come up, as distributed's do."""
+    port = free_port()
+    scheduler_file = str(tmp_path / "scheduler.json")
+    shim = {"PYTHONPATH": compat_dir()}
+    scheduler = Command(sys.executable, "-m", "dask", "scheduler", "--no-dashboard",
+                        "--port", str(port), "--scheduler-file", scheduler_file, env=shim)
+    worker = Command(sys.executable, "-m", "dask", "worker", "--scheduler-file",
+                     scheduler_file, "--nthreads", "1", env=shim)
+    client = Command(sys.executable, "-c",
+                     "import sys; from distributed import Client\n"
+                     "with Client(sys.argv[1], timeout=120) as c:\n"
+                     "    c.wait_for_workers(2, timeout=120)\n"
+                     "    print('RESULT', c.submit(sum, [1, 2]).result())",
+                     f"tcp://127.0.0.1:{port}", env=shim)
+    try:
+        assert client.process.wait(240) == 0, client.text()[-3000:]
+        assert "RESULT 3" in client.text()
+        assert worker.stop(signal.SIGTERM) == 0, worker.text()[-2000:]
+        assert scheduler.stop(signal.SIGINT) == 0, scheduler.text()[-2000:]
+    finally:
+        for command in (client, worker, scheduler):
+            command.stop(signal.SIGKILL)
+    assert "warn" not in (scheduler.text() + worker.text()).lower()  # dask's CLI is quiet
+    assert_all_stopped(port)
+
+
 def test_dcenter_starts_on_its_port_and_stops():
     port = free_port()
     center = Command(os.path.join(BIN, "dcenter"), "--port", str(port), "--nthreads", "1")
@@ -140,7 +170,8 @@ def test_dcenter_starts_on_its_port_and_stops():
 
 def test_worker_fails_clearly_without_scheduler():
     port = free_port()
-    worker = Command(os.path.join(BIN, "dworker"), f"127.0.0.1:{port}")
+    # dask worker's --death-timeout: how long to wait for a scheduler to answer
+    worker = Command(os.path.join(BIN, "dworker"), f"127.0.0.1:{port}", "--death-timeout", "2")
     try:
         assert worker.process.wait(120) == 1
     finally:

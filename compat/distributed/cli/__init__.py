@@ -1,0 +1,2 @@
+"""``distributed.cli``: the modules dask's command line loads for ``dask scheduler``
+and ``dask worker``."""
