@@ -289,32 +289,21 @@ class _TestCluster:
                 except Exception as exc:
                     self._failed = exc
                     raise
-            elif self._cluster is not None and not ray.is_initialized():
-                self._connect()  # back from a cluster a test started (see _start)
             if self._cluster is not None:
                 self._reshape([(n, memory) for n in nthreads])
             return self._describe(len(nthreads))
 
     def _start(self) -> None:
+        import ray
         from ray.cluster_utils import Cluster
 
-
-        self._cluster = Cluster(initialize_head=True, head_node_args={
-            "num_cpus": 0, "object_store_memory": 200 * 2**20, "include_dashboard": False})
-        self._connect()
-        atexit.register(self.shutdown)
-
-    def _connect(self) -> None:
-        """Connect this process to the test cluster; it gives way to a cluster a
-        test starts itself, once no client uses it (as a test that runs
-        ``dask scheduler`` does), and connects again when asked for."""
-        import ray
-
-        from .deploy.connect import give_way_with
         from .deploy.ray_logs import quiet_ray
 
-        ray.init(address=self._cluster.address, **quiet_ray())
-        give_way_with(ray.shutdown)
+        options = quiet_ray()
+        self._cluster = Cluster(initialize_head=True, head_node_args={
+            "num_cpus": 0, "object_store_memory": 200 * 2**20, "include_dashboard": False})
+        ray.init(address=self._cluster.address, **options)
+        atexit.register(self.shutdown)
 
     def _reshape(self, shapes: list[tuple]) -> None:
         """Worker nodes of these ``(nthreads, memory)`` shapes, in this order."""
@@ -364,9 +353,6 @@ class _TestCluster:
         with self._lock:
             if self._cluster is None:
                 return
-            from .deploy.connect import give_way_with
-
-            give_way_with(None)
             ray.shutdown()
             self._cluster.shutdown()
             self._cluster, self._nodes = None, []

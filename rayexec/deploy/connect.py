@@ -16,9 +16,8 @@ import logging
 import os
 import socket
 import threading
-import weakref
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .addresses import (  # noqa: F401
     DEFAULT_RAY_PORT,
@@ -34,7 +33,7 @@ from .ray_node import RAYLET_REGISTER_WAIT, dashboard_host_port, on_lasting_thre
 logger = logging.getLogger(__name__)
 
 
-@dataclass(eq=False)
+@dataclass
 class Connection:
     """A Ray connection and what this process must stop when done with it."""
 
@@ -43,41 +42,15 @@ class Connection:
     local_cluster: Any = None  # the LocalCluster this process started for the client
     dashboard_url: str | None = None
 
-    def __post_init__(self) -> None:
-        _open.add(self)
-
     def close(self) -> None:
         import ray
 
-        _open.discard(self)
         if not self.owned:
             return
         if self.local_cluster is not None:
             self.local_cluster.close()  # its worker nodes, then this process's Ray
         else:
             ray.shutdown()
-
-
-# The clients' connections not closed yet.
-_open: weakref.WeakSet[Connection] = weakref.WeakSet()
-# Ends this process's Ray connection when a client asks for another cluster and
-# none uses this one; None: such a client is refused.
-_giving_way: Callable[[], None] | None = None
-
-
-def give_way_with(disconnect: Callable[[], None] | None) -> None:
-    """Let this process's Ray connection, made outside any client, give way to
-    another cluster once no client uses it: ``disconnect()`` ends it.
-
-    Ray connects a process to one cluster at a time.  ``rayexec.utils_test``
-    keeps one test cluster connected for a whole test session; a test that
-    starts a cluster of its own (``dask scheduler`` in a subprocess, as
-    distributed's tests do) then connects to that one, and the test cluster
-    connects again when a later test asks for it.  A connection the user made
-    (``ray.init``) never gives way: the client is refused, naming both clusters.
-    """
-    global _giving_way
-    _giving_way = disconnect
 
 
 def connect(address: str | None = None, *, timeout: float = 30, **local: Any) -> Connection:
@@ -101,16 +74,13 @@ def _connect(address: str | None, timeout: float, local: dict) -> Connection:
         check_reachable(address, timeout)
     if ray.is_initialized():
         current = ray.get_runtime_context().gcs_address
-        if address in (None, "auto") or _same_cluster(address, current):
-            if local.get("n_workers") is not None:
-                logger.info("Ray is already running in this process; using it as it is")
-            return Connection(address=current, owned=False, dashboard_url=_running_dashboard())
-        if _giving_way is None or len(_open):
+        if address not in (None, "auto") and not _same_cluster(address, current):
             raise RuntimeError(
                 f"this process is already connected to the Ray cluster at {current}; "
-                f"Ray allows one cluster per process, so it cannot also connect to "
-                f"{address} while a client of that cluster is open")
-        _giving_way()
+                f"Ray allows one cluster per process, so it cannot also connect to {address}")
+        if local.get("n_workers") is not None:
+            logger.info("Ray is already running in this process; using it as it is")
+        return Connection(address=current, owned=False, dashboard_url=_running_dashboard())
     if address is not None:
         _use_token_if_available()
         try:
