@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import dask.config
-from dask.utils import format_bytes, funcname
+from dask.utils import format_bytes, funcname, parse_timedelta
 
 from . import data, defaults
 from .actors import submit_actor
@@ -59,6 +59,14 @@ logger = logging.getLogger(__name__)
 
 _CONTAINERS = (list, tuple, dict, set, frozenset)
 _no_default = "__no_default__"
+
+
+def _connect_timeout(timeout) -> float:
+    """Seconds to wait for the cluster: ``timeout`` (``10``, ``"10s"``), else
+    distributed's ``distributed.comm.timeouts.connect`` (30 s)."""
+    if timeout in (_no_default, None):
+        timeout = dask.config.get("distributed.comm.timeouts.connect", "30s")
+    return parse_timedelta(timeout, default="seconds")
 # map packs at most this many elements into one Ray task, and keeps at least
 # this many tasks per CPU so that uneven elements still spread over the cluster.
 MAX_BATCH = 128
@@ -115,7 +123,7 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         self._set_as_default = set_as_default
         self._connect_args = dict(
             address=_cluster_address(address, scheduler_file),
-            timeout=30 if timeout in (_no_default, None) else float(timeout), **kwargs)
+            timeout=_connect_timeout(timeout), **kwargs)
         if not asynchronous:
             self._start()
         elif loop is None:

@@ -130,3 +130,18 @@ def test_bad_resources_and_workers(client):
         client.submit(inc, 1, resources={"memory": 2**46})
     with pytest.raises(ValueError, match="unknown worker"):
         client.submit(inc, 1, workers=["tcp://1.2.3.4:1"])
+
+
+def test_the_connect_timeout_is_distributeds_setting():
+    import dask.config
+
+    from rayexec.deploy.local_cluster import free_port
+
+    address = f"127.0.0.1:{free_port()}"
+    with dask.config.set({"distributed.comm.timeouts.connect": "200ms"}):
+        started = time.monotonic()
+        with pytest.raises(OSError, match=r"timeout=0\.2 s"):
+            Client(address)
+    assert time.monotonic() - started < 5
+    with pytest.raises(OSError, match=r"timeout=0\.3 s"):
+        Client(address, timeout="300ms")  # distributed takes a duration string too
