@@ -443,9 +443,9 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         tens of microseconds and no call to the cluster.
         """
         remote = self._with_options(self._remote.call(func), {**options, "name": str(key)})
-        inputs = [f._state for f in collect([args, kwargs], Future)]
         spec = (func, args, kwargs)
-        layout, args, kwargs = self._prepare_arguments(args, kwargs)
+        inputs: list[TaskState] = []
+        layout, args, kwargs = self._prepare_arguments(args, kwargs, inputs)
         try:
             # Calls without placement hints or retries run on an executor actor when
             # one has room (see rayexec.workers.executor_actors); others are tasks.
@@ -516,17 +516,26 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
             options = {**options, "runtime_env": {**options.get("runtime_env", {}), **env}}
         return remote.options(**options) if options else remote
 
-    def _prepare_arguments(self, args: tuple, kwargs: dict):
-        """Futures -> their data: top-level ones for Ray to resolve, nested ones as slots."""
+    def _prepare_arguments(self, args: tuple, kwargs: dict, inputs: list | None = None):
+        """Futures -> their data: top-level ones for Ray to resolve, nested ones as slots.
+
+        ``inputs``, when given, receives the futures' states (one walk of the arguments).
+        """
         nested: list = []
 
+        def argument_of(future: Future):
+            state = self._usable_state(future)
+            if inputs is not None:
+                inputs.append(state)
+            return data.argument(state)
+
         def slot(future: Future) -> Slot:
-            nested.append(self._argument_of(future))
+            nested.append(argument_of(future))
             return Slot(len(nested) - 1)
 
         def top(value):
             if isinstance(value, Future):
-                return self._argument_of(value)
+                return argument_of(value)
             if isinstance(value, _CONTAINERS):
                 return replace(value, Future, slot)
             return value
@@ -545,10 +554,6 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         if future.client.status == "closed":
             raise RuntimeError(f"{future.key} belongs to a closed client")
         return state
-
-    def _argument_of(self, future: Future):
-        """``future``'s data as an argument of a Ray task (see :func:`data.argument`)."""
-        return data.argument(self._usable_state(future))
 
     def _ref_of(self, future: Future):
         """The ObjectRef of ``future``'s data."""

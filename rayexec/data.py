@@ -50,17 +50,42 @@ def argument(state: TaskState) -> Any:
 
 
 def sizes(states: list[TaskState]) -> dict[str, int]:
-    """Bytes of each state's data as stored (pickled), by key; states without data are left out."""
+    """Bytes of each state's data by key; states without data are left out.
+
+    Data in this process's memory -- values kept on the client, and the results
+    under 100 KB that Ray keeps in the memory of their owner (this client) --
+    is measured as distributed measures it, with dask's ``sizeof``; data in
+    Ray's object store by the bytes stored there, which are not fetched for it.
+    """
+    from dask.sizeof import sizeof
     from ray.experimental import get_object_locations
 
-    result = {s.key: s.local.nbytes() for s in states if s.local is not None}
+    result = {s.key: sizeof(s.local.value()) for s in states if s.local is not None}
     remote = [s for s in states if s.local is None and s.ref is not None]
     found = get_object_locations([s.ref for s in remote]) if remote else {}
+    in_memory = []
     for state in remote:
-        size = (found.get(state.ref) or {}).get("object_size")
-        if size is not None:  # None: freed or lost meanwhile
-            result[state.key] = size
+        location = found.get(state.ref) or {}
+        if location.get("object_size") is not None:  # None: freed or lost meanwhile
+            result[state.key] = location["object_size"]
+            if not location.get("node_ids"):  # in no object store: in the owner's memory
+                in_memory.append(state)
+    result.update(_sizeof_in_memory(in_memory))
     return result
+
+
+def _sizeof_in_memory(states: list[TaskState]) -> dict[str, int]:
+    """``sizeof`` of values Ray holds in this process; none if they are not at hand."""
+    import ray
+    from dask.sizeof import sizeof
+
+    if not states:
+        return {}
+    try:
+        values = ray.get([s.ref for s in states], timeout=1)
+    except Exception:  # released or failed meanwhile: the stored sizes stand
+        return {}
+    return {state.key: sizeof(value) for state, value in zip(states, values)}
 
 
 def fetch(states: list[TaskState]) -> list:

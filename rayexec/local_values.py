@@ -64,12 +64,6 @@ class LocalValue:
             return self._value
         return pickle.loads(self._pickled)
 
-    def nbytes(self) -> int:
-        """The size of the value pickled, as it travels."""
-        if self._pickled is None:
-            return len(pickle.dumps(self._value, protocol=pickle.HIGHEST_PROTOCOL))
-        return len(self._pickled)
-
 
 def keep_local(value: Any) -> LocalValue | None:
     """A :class:`LocalValue` for a small ``value``; None if it belongs in the object store.

@@ -249,12 +249,12 @@ class TestScheduler:
 def _head_auth_mode(address: str):
     """This process's environment -- which a node it starts inherits -- in the
     authentication mode of the head at ``address``, whatever a test set."""
-    from .deploy.addresses import asks_for_token
+    from .deploy.addresses import auth_mode_of
 
-    token = asks_for_token(address)
+    mode = auth_mode_of(address)
     saved = os.environ.get("RAY_AUTH_MODE")
-    if token is not None:
-        os.environ["RAY_AUTH_MODE"] = "token" if token else "disabled"
+    if mode is not None:
+        os.environ["RAY_AUTH_MODE"] = mode
     try:
         yield
     finally:
@@ -298,8 +298,10 @@ class _TestCluster:
         from ray.cluster_utils import Cluster
 
         from .deploy.ray_logs import quiet_ray
+        from .deploy.ray_node import use_node_settings
 
         options = quiet_ray()
+        use_node_settings(os.environ)  # the nodes started here read this environment
         self._cluster = Cluster(initialize_head=True, head_node_args={
             "num_cpus": 0, "object_store_memory": 200 * 2**20, "include_dashboard": False})
         ray.init(address=self._cluster.address, **options)

@@ -52,6 +52,20 @@ def test_nbytes_per_key_and_per_prefix(client):
     assert set(client.nbytes([small.key], summary=False)) == {small.key}
 
 
+def test_nbytes_of_small_results_is_their_sizeof(client):
+    # distributed measures values with dask's sizeof, and so does rayexec where
+    # the value is in the client's memory (what Ray keeps of results under 100 KB)
+    from dask.sizeof import sizeof
+
+    incs = client.map(lambda x: x + 1, [1, 2, 3], key=["inc-1", "inc-2", "inc-3"])
+    words = client.submit(lambda: ["a"] * 50, key="words-1")
+    client.gather(incs + [words])
+    assert client.nbytes(keys=[f.key for f in incs] + [words.key], summary=False) == {
+        "inc-1": sizeof(2), "inc-2": sizeof(3), "inc-3": sizeof(4),
+        "words-1": sizeof(["a"] * 50)}
+    assert client.nbytes(keys=[f.key for f in incs]) == {"inc": 3 * sizeof(1)}
+
+
 def test_get_versions_reports_every_place(client):
     versions = client.get_versions(check=True, packages=["numpy"])
     assert set(versions) == {"client", "scheduler", "workers"}

@@ -124,6 +124,16 @@ def test_text_progress_bar_reports_a_failure(client, capsys):
     p = TextProgressBar([client.submit(div, 1, 0)], interval=0.01)
     assert p.status == "error"
     assert p._last_response == {"all": 1, "remaining": 0, "status": "error"}
+    assert p.comm.closed()
+
+
+def test_text_progress_bar_stops_listening_when_done(client, capsys):
+    # distributed's bar closes its scheduler connection; rayexec's leaves no
+    # callback on the futures it watched
+    futures = client.map(inc, range(3))
+    p = TextProgressBar(futures, interval=0.01)
+    assert p.status == "finished" and p.comm.closed()
+    assert all(not f._state._callbacks for f in futures)
 
 
 def test_a_released_future_leaves_client_futures_while_its_task_runs(client):

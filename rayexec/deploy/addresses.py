@@ -139,3 +139,13 @@ def asks_for_token(address: str, timeout: float = 10) -> bool | None:
     cannot tell, over TLS).  A node joining it must run in the same mode: one in
     token mode refuses the requests of the others, and the cluster hangs."""
     return _expect_ray_gcs(address, time.monotonic() + timeout)
+
+
+def auth_mode_of(address: str) -> str | None:
+    """``RAY_AUTH_MODE`` for a node joining the cluster at ``address``: ``"token"``
+    or ``"disabled"`` as the head runs, whatever tokens lie around on this
+    machine; None when that cannot be told (leave the setting alone)."""
+    token = asks_for_token(address)
+    if token is None:
+        return None
+    return "token" if token else "disabled"

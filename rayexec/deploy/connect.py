@@ -28,7 +28,7 @@ from .addresses import (  # noqa: F401
 from .fault_settings import bounded_memory_retries, outliving_the_head
 from .local_cluster import LocalCluster, warn_processes_false
 from .ray_logs import quiet_ray
-from .ray_node import RAYLET_REGISTER_WAIT, dashboard_host_port, on_lasting_thread
+from .ray_node import dashboard_host_port, on_lasting_thread, use_node_settings
 
 logger = logging.getLogger(__name__)
 
@@ -165,9 +165,8 @@ class ThisProcessHead:
 
         # address="local": without it ray.init joins any cluster that `ray start`
         # left running on this machine, instead of starting the one asked for.
-        # How long Ray waits for the new node to register; its default is too short
-        # at the load averages of a shared machine (see ray_node.RAYLET_REGISTER_WAIT).
-        os.environ.setdefault("RAY_raylet_start_wait_time_s", str(RAYLET_REGISTER_WAIT))
+        # The head's processes are this process's children and read its environment.
+        use_node_settings(os.environ)
         # Ray's processes stop when the thread that started them ends.
         context = on_lasting_thread(ray.init, address="local", **self._options, **quiet_ray())
         self._started = True

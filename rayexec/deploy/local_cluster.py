@@ -142,12 +142,20 @@ class LocalCluster:
         """The head, and the other nodes as soon as the head's GCS takes them: their
         start overlaps the rest of the head's (its raylet, Ray's API server), which
         is most of a local cluster's start-up."""
+        if n_workers > 1:
+            self._start_head_with_workers(n_workers)
+        else:
+            self._head.start()
+        use_token_auth()  # so that Client(cluster) in this process can connect
+        self.scale(n_workers)  # any node the head's GCS did not take before it was up
+
+    def _start_head_with_workers(self, n_workers: int) -> None:
         head_up = threading.Event()
         failures: list[BaseException] = []
 
         def start_workers() -> None:
             try:
-                if n_workers > 1 and self._head.answering_address(head_up):
+                if self._head.answering_address(head_up):
                     self.scale(n_workers)
             except BaseException as exc:  # raised on the calling thread below
                 failures.append(exc)
@@ -161,8 +169,6 @@ class LocalCluster:
             beside.join()
         if failures:
             raise failures[0]
-        use_token_auth()  # so that Client(cluster) in this process can connect
-        self.scale(n_workers)  # any node the head's GCS did not take before it was up
 
     @property
     def scheduler_address(self) -> str:

@@ -32,6 +32,10 @@ logger = logging.getLogger(__name__)
 
 READY_LINE = "Ray runtime started"
 RAYLET_REGISTER_WAIT = 120  # seconds
+# How often Ray's processes send their task events to the state API, which
+# processing(), story() and the task stream read (Ray's default: 1000 ms, so
+# processing() listed tasks that had ended a second ago).
+TASK_EVENTS_INTERVAL_MS = 100
 # How long a joining node waits for its head to answer (distributed's connect timeout).
 JOIN_WAIT = 30.0  # seconds
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -49,6 +53,16 @@ _LAUNCHER = (
 # Threads that live as long as the program, to start node processes from.
 _LASTING_THREADS = concurrent.futures.ThreadPoolExecutor(
     max_workers=2, thread_name_prefix="rayexec-node-starter")
+
+
+def use_node_settings(env) -> None:
+    """Put the settings of the Ray nodes rayexec starts into ``env``, the
+    environment a node starts with (a value already there wins); their worker
+    processes inherit them."""
+    # How long the head waits for a starting node to register; at load averages
+    # of 20 and more Ray's default is too short and the node gives up.
+    env.setdefault("RAY_raylet_start_wait_time_s", str(RAYLET_REGISTER_WAIT))
+    env.setdefault("RAY_task_events_report_interval_ms", str(TASK_EVENTS_INTERVAL_MS))
 
 
 def on_lasting_thread(fn, /, *args, **kwargs):
@@ -222,17 +236,15 @@ class RayNode:
         # Drain on SIGTERM exists for Ray Serve; a scheduler or worker stops at once,
         # as distributed's do.
         env.setdefault("RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S", "0")
-        # How long the head waits for a starting node to register; at load averages
-        # of 20 and more Ray's default is too short and the node gives up.
-        env.setdefault("RAY_raylet_start_wait_time_s", str(RAYLET_REGISTER_WAIT))
+        use_node_settings(env)
         if self.head:
             use_token_auth(env)
         elif "RAY_AUTH_MODE" not in env:  # the head's mode, whatever tokens lie around
-            from .addresses import asks_for_token
+            from .addresses import auth_mode_of
 
-            token = asks_for_token(self.address)
-            if token is not None:
-                env["RAY_AUTH_MODE"] = "token" if token else "disabled"
+            mode = auth_mode_of(self.address)
+            if mode is not None:
+                env["RAY_AUTH_MODE"] = mode
         _shim_for_tasks(env)
         command = [sys.executable, "-c", _LAUNCHER, sys.executable, "-m", "ray.scripts.scripts",
                    *self._args]

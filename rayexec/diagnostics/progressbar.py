@@ -33,6 +33,31 @@ def _notebook_bar(total: int, desc):
         return tqdm(total=total, unit="task", desc=desc, file=sys.stderr)
 
 
+class _Updates:
+    """How a bar hears that its futures are done: a callback on each one.  It is
+    the bar's ``comm`` (distributed's bars hear through a scheduler connection),
+    closed -- the callbacks removed -- when the bar stops."""
+
+    def __init__(self, states: list):
+        self.changed = threading.Condition()
+        self._states = states
+        self._closed = False
+        for state in states:
+            state.add_callback(self._on_done)
+
+    def _on_done(self, _state) -> None:
+        with self.changed:
+            self.changed.notify_all()
+
+    def close(self) -> None:
+        for state in self._states:
+            state.remove_callback(self._on_done)
+        self._closed = True
+
+    def closed(self) -> bool:
+        return self._closed
+
+
 class TextProgressBar:
     """distributed's terminal bar on standard output, over futures (or collections).
 
@@ -57,6 +82,7 @@ class TextProgressBar:
         self.file = kwargs.get("file")
         self.status: str | None = None
         self._last_response: dict | None = None
+        self.comm: _Updates | None = None  # while listening, and closed after
         self._started = time.time()
         if start:
             self.listen()
@@ -67,15 +93,15 @@ class TextProgressBar:
 
     def listen(self) -> None:
         """Draw until the futures are done (or one failed)."""
-        changed = threading.Condition()
-
-        def on_done(_state):
-            with changed:
-                changed.notify_all()
-
         states = [future._state for future in self.futures]
-        for state in states:
-            state.add_callback(on_done)
+        self.comm = _Updates(states)
+        try:
+            self._redraw_until_done(states, self.comm.changed)
+        finally:
+            self.comm.close()
+        self._write("\33[2K\r")
+
+    def _redraw_until_done(self, states: list, changed: threading.Condition) -> None:
         while True:
             with changed:
                 remaining = sum(not s.done() for s in states)
@@ -88,7 +114,6 @@ class TextProgressBar:
                 if status != "running":
                     break
                 changed.wait(self.interval)
-        self._write("\33[2K\r")
 
     def _draw(self, remaining: int, total: int) -> None:
         from dask.utils import format_time

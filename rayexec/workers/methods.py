@@ -161,8 +161,10 @@ class WorkerMethods:
     def nbytes(self, keys=None, summary=True, **kwargs) -> dict[str, int]:
         """Bytes of data held per key (``summary=False``) or per key prefix (the default).
 
-        Covers the finished keys this client holds (``keys`` to choose some),
-        measured as Ray stores them, serialised.
+        Covers the finished keys this client holds (``keys`` to choose some).
+        Values in the client's memory (small results, which Ray keeps with their
+        owner) are measured with dask's ``sizeof``, as distributed measures them;
+        data in Ray's object store by the bytes stored, without fetching it.
 
         >>> client.nbytes(summary=False)  # doctest: +SKIP
         {'ndarray-5288b8d52b5e10f2ec635a2d6c72200e': 8000}
