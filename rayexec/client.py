@@ -142,6 +142,7 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
             self.cluster = self._connection.local_cluster or RayCluster(
                 self._connection.address, self._connection.dashboard_url)
         self.status = "running"
+        defaults.opened(self)
         if self._set_as_default:
             defaults.set_default(self)
             self._activate_dask()
@@ -554,6 +555,10 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         if future.client.status == "closed":
             raise RuntimeError(f"{future.key} belongs to a closed client")
         return state
+
+    def _argument_of(self, future: Future):
+        """``future``'s data as an argument of a Ray task (see :func:`data.argument`)."""
+        return data.argument(self._usable_state(future))
 
     def _ref_of(self, future: Future):
         """The ObjectRef of ``future``'s data."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import threading
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,22 @@ def set_client_factory(factory: Callable[..., Client]) -> None:
     _client_factory = factory
 
 
+# Every client of this process not closed yet, defaults or not: they share the
+# process's Ray job.
+_open_clients: weakref.WeakSet[Client] = weakref.WeakSet()
+
+
+def opened(client: Client) -> None:
+    with _lock:
+        _open_clients.add(client)
+
+
+def open_clients() -> list[Client]:
+    """The clients of this process that are not closed."""
+    with _lock:
+        return list(_open_clients)
+
+
 def set_default(client: Client) -> None:
     with _lock:
         if client in _clients:
@@ -36,6 +53,7 @@ def set_default(client: Client) -> None:
 def forget(client: Client) -> None:
     """``client`` closed: the previous default (if any) becomes current again."""
     with _lock:
+        _open_clients.discard(client)
         if client in _clients:
             _clients.remove(client)
 

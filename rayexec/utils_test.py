@@ -289,23 +289,56 @@ class _TestCluster:
                 except Exception as exc:
                     self._failed = exc
                     raise
+            elif self._cluster is not None and not self._connected():
+                self._connect()  # back from a cluster a test started (see _connect)
             if self._cluster is not None:
                 self._reshape([(n, memory) for n in nthreads])
             return self._describe(len(nthreads))
 
     def _start(self) -> None:
-        import ray
         from ray.cluster_utils import Cluster
 
-        from .deploy.ray_logs import quiet_ray
         from .deploy.ray_node import use_node_settings
 
-        options = quiet_ray()
         use_node_settings(os.environ)  # the nodes started here read this environment
         self._cluster = Cluster(initialize_head=True, head_node_args={
             "num_cpus": 0, "object_store_memory": 200 * 2**20, "include_dashboard": False})
-        ray.init(address=self._cluster.address, **options)
+        self._connect()
         atexit.register(self.shutdown)
+
+    def _connected(self) -> bool:
+        import ray
+
+        return (ray.is_initialized()
+                and ray.get_runtime_context().gcs_address == self._cluster.address)
+
+    def _connect(self) -> None:
+        """Connect this process to the test cluster.  It gives way to a cluster a
+        test starts itself (``dask scheduler`` in a subprocess, a ``LocalCluster``)
+        once no client uses it, and connects again when a later test asks for it."""
+        import ray
+
+        from .deploy.addresses import observe_auth_mode
+        from .deploy.connect import clients_open, give_way_with
+        from .deploy.ray_logs import quiet_ray
+
+        if ray.is_initialized():  # still on a cluster a test started
+            if clients_open():
+                raise RuntimeError(
+                    "the test cluster cannot connect: a client of the Ray cluster at "
+                    f"{ray.get_runtime_context().gcs_address} is still open")
+            ray.shutdown()
+        # That cluster may have left this process in token mode; ours may not be.
+        with _head_auth_mode(self._cluster.address):
+            observe_auth_mode()
+            ray.init(address=self._cluster.address, **quiet_ray())
+        give_way_with(self._give_way)
+
+    def _give_way(self) -> None:
+        import ray
+
+        if self._connected():
+            ray.shutdown()
 
     def _reshape(self, shapes: list[tuple]) -> None:
         """Worker nodes of these ``(nthreads, memory)`` shapes, in this order."""
@@ -355,7 +388,11 @@ class _TestCluster:
         with self._lock:
             if self._cluster is None:
                 return
-            ray.shutdown()
+            from .deploy.connect import give_way_with
+
+            give_way_with(None)
+            if self._connected():
+                ray.shutdown()
             self._cluster.shutdown()
             self._cluster, self._nodes = None, []
 
@@ -440,7 +477,14 @@ def cluster(nworkers=2, nanny=False, worker_kwargs=None, active_rpc_timeout=10,
         from dask.utils import parse_bytes
 
         memory = parse_bytes(memory)
+    dashboard_address = (scheduler_kwargs or {}).get("dashboard_address")
     with dask.config.set(config or {}):
+        if dashboard_address is not None:
+            # The shared test cluster runs no dashboard: a cluster of its own does.
+            with _cluster_with_dashboard(nworkers, nthreads, memory, dashboard_address) as (
+                    address, workers):
+                yield address, workers
+            return
         s, workers = _test_cluster.ensure([nthreads] * nworkers, memory)
         try:
             yield ({"address": s.address},
@@ -448,6 +492,24 @@ def cluster(nworkers=2, nanny=False, worker_kwargs=None, active_rpc_timeout=10,
         finally:
             _close_leftover_clients()
             _forget_published_datasets()
+
+
+@contextlib.contextmanager
+def _cluster_with_dashboard(nworkers: int, nthreads: int, memory, dashboard_address):
+    """A local cluster of its own, with Ray's dashboard at ``dashboard_address``; the
+    test cluster gives way to it while a client uses it."""
+    from .client import Client
+    from .deploy.local_cluster import LocalCluster
+
+    with LocalCluster(n_workers=nworkers, threads_per_worker=nthreads,
+                      memory_limit=memory or "auto", dashboard_address=dashboard_address) as own:
+        with Client(own) as client:
+            workers = list(client.scheduler_info()["workers"])
+        try:
+            yield ({"address": own.scheduler_address},
+                   [{"address": w, "proc": None} for w in workers])
+        finally:
+            _close_leftover_clients()
 
 
 def poll_for(predicate, timeout: float = 15, fail_func=None, period: float = 0.05) -> None:

@@ -44,6 +44,19 @@ def test_processing_names_running_keys_per_worker(client, tmp_path):
     until(lambda: not any("blocker-1" in keys for keys in client.processing().values()))
 
 
+def test_processing_leaves_out_a_released_key_whose_task_still_runs(client, tmp_path):
+    # distributed's scheduler forgets a key no client holds, even while a worker still
+    # runs its code; Ray's records still call the task running
+    flag = str(tmp_path / "go")
+    future = client.submit(wait_for_file, flag, key="released-1")
+    until(lambda: any("released-1" in keys for keys in client.processing().values()))
+    del future
+    try:
+        assert not any("released-1" in keys for keys in client.processing().values())
+    finally:
+        open(flag, "w").close()
+
+
 def test_processing_names_each_key_of_a_batched_map(client, tmp_path):
     flag = str(tmp_path / "go")
     futures = client.map(wait_for_file, [flag] * 4, pure=False, batch_size=4)

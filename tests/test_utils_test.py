@@ -164,3 +164,40 @@ def test_cluster_gives_workers_the_memory_asked_for():
                          text=True, timeout=240)
     assert out.returncode == 0, out.stderr[-3000:]
     assert out.stdout.strip().splitlines()[-1] == str([2**30, 2**30])
+
+
+_GIVE_WAY_PROGRAM = """
+from rayexec import Client, LocalCluster
+from rayexec.utils_test import cluster
+
+with cluster(nworkers=1) as (s, [a]):
+    first = s["address"]
+# A cluster the test starts itself.  It runs in token mode, which the process
+# must then present although it connected without tokens before.
+other = LocalCluster(n_workers=1, dashboard_address=None)
+try:
+    with Client(other) as c:  # the test cluster gives way: no client uses it
+        print("other", c.submit(sum, [1, 2]).result())
+        try:  # while a client of the other cluster is open, no switching back
+            Client(first)
+        except RuntimeError as exc:
+            print("refused", "while a client of that cluster is open" in str(exc))
+finally:
+    other.close()
+with cluster(nworkers=1) as (s, [a]):  # and it connects again when asked for
+    with Client(s["address"]) as c:
+        print("back", s["address"] == first, c.submit(sum, [3, 4]).result())
+"""
+
+
+def test_the_test_cluster_gives_way_to_a_cluster_a_test_starts():
+    """distributed's tests start clusters of their own (``dask scheduler`` in a
+    subprocess); Ray connects a process to one cluster at a time."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _GIVE_WAY_PROGRAM], capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    lines = out.stdout.strip().splitlines()
+    assert lines[-3:] == ["other 3", "refused True", "back True 7"], out.stdout

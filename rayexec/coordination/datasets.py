@@ -138,7 +138,7 @@ def store():
     with _store_lock:
         actor = ray.remote(DatasetStore).options(
             name=STORE_NAME, namespace=NAMESPACE, get_if_exists=True, lifetime="detached",
-                **placement.head_options(),
+            **placement.head_options(),
             num_cpus=0, max_concurrency=16)
         return actor.remote()
 

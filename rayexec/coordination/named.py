@@ -296,10 +296,12 @@ def coordinator():
                            "create a Client first")
     # A handle belongs to the connection that made it: after ray.shutdown() and a
     # new connection (a client closed and another made) it names no actor any more.
-    job = ray.get_runtime_context().get_job_id()
+    # Job ids start afresh on each cluster, so the cluster's address is part of it.
+    context = ray.get_runtime_context()
+    connection = (context.gcs_address, context.get_job_id())
     with _lock:
-        if _handle is None or _handle[0] != job:
-            _handle = (job, ray.remote(Coordinator).options(
+        if _handle is None or _handle[0] != connection:
+            _handle = (connection, ray.remote(Coordinator).options(
                 name=ACTOR_NAME, namespace=NAMESPACE, get_if_exists=True, lifetime="detached",
                 **placement.head_options(),
                 num_cpus=0, max_concurrency=MAX_WAITERS).remote())

@@ -141,6 +141,23 @@ def asks_for_token(address: str, timeout: float = 10) -> bool | None:
     return _expect_ray_gcs(address, time.monotonic() + timeout)
 
 
+def observe_auth_mode() -> None:
+    """Make this process's Ray see the ``RAY_AUTH_MODE`` its environment now has.
+
+    Ray reads the mode into a cache of its settings when the process first
+    connects; one that connected to a cluster without tokens and then connects
+    to one with them (or the other way round) would otherwise present the old
+    mode and be refused.  Ray's own token set-up refreshes the cache the same
+    way; this is the one guarded use of it here.
+    """
+    try:
+        from ray._raylet import AuthenticationTokenLoader, Config
+    except ImportError:  # another Ray version: its own handling applies
+        return
+    Config.initialize("")
+    AuthenticationTokenLoader.instance().reset_cache()
+
+
 def auth_mode_of(address: str) -> str | None:
     """``RAY_AUTH_MODE`` for a node joining the cluster at ``address``: ``"token"``
     or ``"disabled"`` as the head runs, whatever tokens lie around on this

@@ -16,6 +16,8 @@ import logging
 import os
 import socket
 import threading
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +25,7 @@ from .addresses import (  # noqa: F401
     DEFAULT_RAY_PORT,
     check_reachable,
     normalize_address,
+    observe_auth_mode,
     wait_for_gcs,
 )
 from .fault_settings import bounded_memory_retries, outliving_the_head
@@ -33,7 +36,7 @@ from .ray_node import dashboard_host_port, on_lasting_thread, use_node_settings
 logger = logging.getLogger(__name__)
 
 
-@dataclass
+@dataclass(eq=False)
 class Connection:
     """A Ray connection and what this process must stop when done with it."""
 
@@ -42,15 +45,47 @@ class Connection:
     local_cluster: Any = None  # the LocalCluster this process started for the client
     dashboard_url: str | None = None
 
+    def __post_init__(self) -> None:
+        _open.add(self)
+
     def close(self) -> None:
         import ray
 
+        _open.discard(self)
         if not self.owned:
             return
         if self.local_cluster is not None:
             self.local_cluster.close()  # its worker nodes, then this process's Ray
         else:
             ray.shutdown()
+
+
+# The clients' connections not closed yet.
+_open: weakref.WeakSet[Connection] = weakref.WeakSet()
+# Ends this process's Ray connection, made outside any client, when a client asks
+# for another cluster and no client uses this one; None: such a client is refused.
+_giving_way: Callable[[], None] | None = None
+
+
+def give_way_with(disconnect: Callable[[], None] | None) -> None:
+    """Let this process's Ray connection, made outside any client, give way to
+    another cluster once no client uses it: ``disconnect()`` ends it.
+
+    Ray connects a process to one cluster at a time.  ``rayexec.utils_test``
+    keeps one test cluster connected for a whole test session; a test that
+    starts a cluster of its own (``dask scheduler`` in a subprocess, a
+    ``LocalCluster``, as distributed's tests do) then connects to that one, and
+    the test cluster connects again when a later test asks for it.  A
+    connection the user made (``ray.init``) never gives way: the client is
+    refused, naming both clusters.
+    """
+    global _giving_way
+    _giving_way = disconnect
+
+
+def clients_open() -> bool:
+    """Whether a client of this process still uses its Ray connection."""
+    return len(_open) > 0
 
 
 def connect(address: str | None = None, *, timeout: float = 30, **local: Any) -> Connection:
@@ -74,19 +109,29 @@ def _connect(address: str | None, timeout: float, local: dict) -> Connection:
         check_reachable(address, timeout)
     if ray.is_initialized():
         current = ray.get_runtime_context().gcs_address
-        if address not in (None, "auto") and not _same_cluster(address, current):
+        if address in (None, "auto") or _same_cluster(address, current):
+            if local.get("n_workers") is not None:
+                logger.info("Ray is already running in this process; using it as it is")
+            return Connection(address=current, owned=False, dashboard_url=_running_dashboard())
+        if _giving_way is not None and not clients_open():
+            _giving_way()
+        if ray.is_initialized():
+            held = " while a client of that cluster is open" if _giving_way else ""
             raise RuntimeError(
                 f"this process is already connected to the Ray cluster at {current}; "
-                f"Ray allows one cluster per process, so it cannot also connect to {address}")
-        if local.get("n_workers") is not None:
-            logger.info("Ray is already running in this process; using it as it is")
-        return Connection(address=current, owned=False, dashboard_url=_running_dashboard())
+                f"Ray allows one cluster per process, so it cannot also connect to "
+                f"{address}{held}")
     if address is not None:
         _use_token_if_available()
         try:
             with outliving_the_head():
                 context = ray.init(address=address, **quiet_ray())
-        except ConnectionError as exc:
+        except BaseException as exc:
+            # A connection that failed half way must not pass for one that works.
+            if ray.is_initialized():
+                ray.shutdown()
+            if not isinstance(exc, ConnectionError):
+                raise
             raise ConnectionError(
                 f"could not connect to the Ray cluster at {address!r}: {exc}. If it uses "
                 "token authentication (Ray's default), give this process the cluster's "
@@ -97,7 +142,7 @@ def _connect(address: str | None, timeout: float, local: dict) -> Connection:
     cluster = LocalCluster.around(ThisProcessHead.factory(local.pop("dashboard_address", None)),
                                   **local)
     return Connection(address=cluster._head.address, owned=True, local_cluster=cluster,
-                      dashboard_url=cluster.dashboard_link)
+                      dashboard_url=cluster._head.dashboard_url)
 
 
 def _use_token_if_available() -> None:
@@ -117,6 +162,7 @@ def _use_token_if_available() -> None:
     except ImportError:  # another Ray version: its own defaults apply
         return
     maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
+    observe_auth_mode()  # a process may have connected before in the other mode
 
 
 def _same_cluster(address: str, current: str) -> bool:

@@ -23,6 +23,7 @@ import threading
 import warnings
 import weakref
 
+from ..workers.dashboard import dashboard_link
 from .addresses import normalize_address
 from .memory import default_object_store_memory, node_sizes
 from .ray_node import (  # noqa: F401  (free_port: public)
@@ -176,8 +177,9 @@ class LocalCluster:
 
     @property
     def dashboard_link(self) -> str | None:
-        """Ray's dashboard, when ``dashboard_address`` asked for one."""
-        return self._head.dashboard_url
+        """Ray's dashboard, when ``dashboard_address`` asked for one (shaped by
+        ``distributed.dashboard.link`` when set, as in distributed)."""
+        return dashboard_link(self._head.dashboard_url)
 
     @property
     def workers(self) -> dict[int, RayNode]:

@@ -18,6 +18,7 @@ import logging
 import math
 
 from ..workers import nodes
+from ..workers.dashboard import dashboard_link
 
 logger = logging.getLogger(__name__)
 
@@ -25,11 +26,16 @@ logger = logging.getLogger(__name__)
 class RayCluster:
     """A view of the connected Ray cluster, with distributed's cluster methods."""
 
-    def __init__(self, address: str | None, dashboard_link: str | None = None):
+    def __init__(self, address: str | None, dashboard_url: str | None = None):
         self.address = address
-        self.dashboard_link = dashboard_link
+        self._dashboard_url = dashboard_url
         self.status = "running"
         self.name = f"RayCluster-{address}"
+
+    @property
+    def dashboard_link(self) -> str | None:
+        """Ray's dashboard, when it runs (shaped by ``distributed.dashboard.link``)."""
+        return dashboard_link(self._dashboard_url)
 
     @property
     def scheduler_address(self) -> str | None:

@@ -96,6 +96,32 @@ def free_port(preferred: int | None = None, host: str = "") -> int:
     return open_port(host)
 
 
+# Ray's default range of ports for its worker processes.
+WORKER_PORTS = (10002, 19999)
+
+
+def _worker_ports_besides(port: int) -> list[str]:
+    """``ray start`` options keeping the worker processes' ports off ``port``.
+
+    Ray refuses to start a node when another of its ports (a dashboard at
+    :12355, say) lies in the workers' range; the range then keeps its larger
+    side of ``port``.
+
+    >>> _worker_ports_besides(8787)
+    []
+    >>> _worker_ports_besides(12355)
+    ['--min-worker-port=12356', '--max-worker-port=19999']
+    """
+    low, high = WORKER_PORTS
+    if not low <= port <= high:
+        return []
+    if port - low > high - port:
+        low, high = low, port - 1
+    else:
+        low, high = port + 1, high
+    return [f"--min-worker-port={low}", f"--max-worker-port={high}"]
+
+
 def use_token_auth(env=None) -> None:
     """Turn on Ray's token mode in ``env`` (default: this process) when a token exists.
 
@@ -195,7 +221,7 @@ class RayNode:
                 host, dport = dashboard_host_port(dashboard_address)
                 self.dashboard_url = f"http://{host}:{dport}"
                 args += ["--include-dashboard=true", f"--dashboard-host={host}",
-                         f"--dashboard-port={dport}"]
+                         f"--dashboard-port={dport}", *_worker_ports_besides(dport)]
             else:
                 args += ["--include-dashboard=false", f"--dashboard-port={free_port(8265)}"]
         else:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+from .. import defaults
 from ..workers import nodes
 from . import ray_tasks
 
@@ -57,15 +58,27 @@ def processing(client, workers=None) -> dict[str, list[str]]:
     wanted = _selected(workers)
     result = {address: [] for address in where.values()
               if wanted is None or address in wanted}
-    held = keys_by_task(client)
-    # Ray's events lag by up to a second; the client learns of its own tasks' ends
-    # at once (their receipts), so a key it knows has ended is not running.
-    with client._lock:
-        ended = {key for key, state in client._states.items() if state.done()}
+    held: dict[str, list[str]] = {}
+    ended: set[str] = set()
+    for each in {client, *defaults.open_clients()}:
+        for task_id, keys in keys_by_task(each).items():
+            held.setdefault(task_id, []).extend(keys)
+        # Ray's events lag; a client learns of its own tasks' ends at once (their
+        # receipts), so a key it knows has ended is not running.
+        with each._lock:
+            ended.update(key for key, state in each._states.items() if state.done())
+    job = ray_tasks.current_job()
     for task in ray_tasks.tasks():
         address = where.get(task.node_id)
-        if task.running and address in result:
-            result[address].extend(k for k in task_keys(task, held) if k not in ended)
+        if not task.running or address not in result:
+            continue
+        # A task of this process that no open client holds a key of was released
+        # (its futures dropped, cancelled, or their client closed) or is rayexec's
+        # own (a coordination call, a copy): distributed's scheduler has forgotten
+        # such keys, even while a worker still runs the code.
+        if task.job_id == job and task.task_id not in held:
+            continue
+        result[address].extend(k for k in task_keys(task, held) if k not in ended)
     return result
 
 

@@ -34,7 +34,10 @@ class DiagnosticsMethods:
         return result
 
     def processing(self, workers=None) -> dict[str, list[str]]:
-        """The keys running on each worker (Ray's task events, up to a second old).
+        """The keys running on each worker, from Ray's task events (sent every 0.1 s
+        by the nodes rayexec starts, every second by others).  Keys no client of
+        this process holds any more are left out, as distributed's scheduler
+        forgets them, even while a worker still runs their code.
 
         ``workers`` (an address or a list of them) limits the answer to those.
 

@@ -18,6 +18,7 @@ from ..functions import futures_of
 from ..state import FINISHED
 from . import nodes, placement, replication
 from .context import get_worker
+from .dashboard import dashboard_link
 
 WAIT_POLL = 0.2  # seconds between looks at the cluster in wait_for_workers
 
@@ -91,11 +92,14 @@ class WorkerMethods:
 
     @property
     def dashboard_link(self) -> str | None:
-        """Ray's dashboard, when it runs; else None."""
-        url = self._connection.dashboard_url
-        if not url:
-            return None
-        return url if url.startswith("http") else f"http://{url}"
+        """Ray's dashboard, when it runs; else None.  A link template set in
+        ``distributed.dashboard.link`` shapes it, as in distributed (see
+        :mod:`rayexec.workers.dashboard`).
+
+        >>> client.dashboard_link  # doctest: +SKIP
+        'http://127.0.0.1:8787'
+        """
+        return dashboard_link(self._connection.dashboard_url)
 
     # -- where the data is --------------------------------------------------------------
     def who_has(self, futures=None, **kwargs) -> dict[str, list[str]]:
