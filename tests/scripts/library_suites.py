@@ -54,6 +54,9 @@ EXCLUDED: dict[str, dict[str, str]] = {
         "joblib/test/test_dask.py::test_auto_scatter":
             f"{_INTERNALS}: counts 'receive-from-scatter' events in each worker's event "
             "log (dask_worker.state.log)",
+        "joblib/test/test_dask.py::test_no_undesired_distributed_cache_hit":
+            f"{_INTERNALS}: counts 'receive-from-scatter' events in each worker's task "
+            "states (dask_worker.state.tasks)",
     },
     "dask": {
         "dask/dataframe/dask_expr/tests/test_distributed.py":
@@ -92,22 +95,22 @@ _NESTED = ("nested Parallel calls deeper than the cluster has CPUs: a task waiti
            "a CPU back only while the task's main thread blocks in ray.get/ray.wait; "
            "distributed's secede has no Ray counterpart), so the inner calls never start")
 
-_SECOND_CLUSTER = ("starts a LocalCluster in the test process while the suite's test cluster "
-                   "is connected there: Ray connects a process to one cluster")
-
 # library -> {test id: why it fails on rayexec}: what Ray cannot give, or rayexec does
 # not give yet; left out of the pass/fail gate but reported, never counted as passing.
 KNOWN_FAILURES: dict[str, dict[str, str]] = {
     "dask": {
-        "dask/tests/test_distributed.py::test_map_partitions_df_input": _SECOND_CLUSTER,
+        "dask/tests/test_distributed.py::test_map_partitions_df_input":
+            "LocalCluster(processes=False) warns that tasks still run in Ray worker "
+            "processes, and dask's test settings turn that warning into an error",
         "dask/tests/test_distributed.py::test_delayed_future":
             "not yet: rayexec's Future is not a dask TaskRef, so dask.delayed(future) "
             "gets a key of its own instead of the future's",
     },
     "joblib": {
-        "joblib/test/test_dask.py::test_no_undesired_distributed_cache_hit": _SECOND_CLUSTER,
         "joblib/test/test_dask.py::test_joblib_warning_inside_dask_daemonic_worker":
-            _SECOND_CLUSTER,
+            "expects joblib's warning that a daemonic dask worker cannot start processes: "
+            "Ray's worker processes are not daemonic, so joblib's process backends run "
+            "inside a task and joblib has nothing to warn about",
         "joblib/test/test_dask.py::test_manual_scatter":
             "counts how often the data is pickled: through joblib's backend it is pickled "
             "more often than by a plain client.scatter here (15 against 13)",
