@@ -45,8 +45,12 @@ from .nodes import alive_workers
 # keep it busy while the client sends the next ones; past it calls become Ray
 # tasks, which the autoscaler counts as demand.  ``rayexec.executor-queue``.
 QUEUE_PER_ACTOR = 16
-# Ray restarts a dead actor process and runs its unfinished calls again, this often.
-RESTARTS = 8
+# Ray restarts a dead actor process without bound, as distributed's nanny restarts
+# a worker: a bounded count ran out under repeated kills, and every call sent to the
+# dead actor afterwards failed at once.  Each call is run again at most
+# CALL_RETRIES times, as distributed reschedules a task whose worker died
+# (``distributed.scheduler.allowed-failures``, 3).
+RESTARTS = -1
 CALL_RETRIES = 3
 
 
