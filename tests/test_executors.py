@@ -137,3 +137,20 @@ def test_restart_gives_fresh_actors(client):
     assert second != first
     values = {client.submit(recall, pure=False).result(60) for _ in range(6)}
     assert "kept" not in values  # no process of before the restart runs calls
+
+
+def test_calls_queue_behind_running_ones_only_once_every_actor_is_up(client):
+    # A quick call queued behind a long one on the only ready actor would wait for
+    # it while a CPU is free; until every actor is up it runs as a Ray task.
+    from rayexec.workers.executor_actors import ExecutorPool, _Slot
+
+    pool = ExecutorPool(runtime_env={})
+    busy, starting = _Slot(None, "node-a"), _Slot(None, "node-b")
+    busy.ready, busy.in_flight = True, 1
+    pool._slots = [busy, starting]
+    assert pool._choose() is None
+
+    starting.ready = True
+    assert pool._choose() is starting  # the idle one first
+    assert pool._choose() in (busy, starting)  # all up and busy: calls queue
+    assert busy.in_flight + starting.in_flight == 3

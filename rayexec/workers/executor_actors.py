@@ -135,13 +135,19 @@ class ExecutorPool:
             if self._warm and listing is not self._listing and not self._starting:
                 self._plan(listing)
             n = len(self._slots)
-            # round robin over the ready actors with room
-            for i in range(n):
-                slot = self._slots[(self._next + i) % n]
-                if slot.ready and slot.in_flight < _queue_per_actor():
-                    self._next = (self._next + i + 1) % n
-                    slot.in_flight += 1
-                    return slot
+            # Round robin, an idle actor first.  A call queues behind running ones
+            # only once every actor is up: while some still start, a CPU may be
+            # free, and a quick call queued behind a long one would wait for it
+            # (a Ray task runs at once there instead).
+            queue = _queue_per_actor()
+            all_up = n > 0 and all(slot.ready for slot in self._slots)
+            for room in ((1, queue) if all_up else (1,)):
+                for i in range(n):
+                    slot = self._slots[(self._next + i) % n]
+                    if slot.ready and slot.in_flight < room:
+                        self._next = (self._next + i + 1) % n
+                        slot.in_flight += 1
+                        return slot
         return None
 
     def ran_as_task(self, receipt_ref) -> None:
