@@ -10,6 +10,12 @@ for the value.  Like distributed's, the object runs one method at a time.
 The actor lives while any handle on it does -- the Future, the proxy, copies of
 the proxy sent into tasks -- and Ray ends it when the last goes.
 
+Its coroutine methods run as distributed runs them, on an event loop beside the
+object's one-at-a-time methods: a call awaiting an event does not hold up the
+call that sets it.  On Ray they are a concurrency group of the actor
+(:data:`COROUTINE_CALLS` at once), each waiting on the actor's one event loop;
+the other calls run one at a time in the order sent.
+
 >>> class Counter:
 ...     n = 0
 ...     def increment(self):
@@ -27,6 +33,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import functools
+import inspect
 import threading
 from typing import Any
 
@@ -39,6 +46,11 @@ from .state import TaskState, on_completed, watch
 
 # Ray actors take these of a task's options; retries do not apply (a restarted
 # actor would have lost its state).
+# Coroutine method calls an actor runs at once (each holds a thread of Ray's
+# concurrency group while it waits on the actor's event loop).
+COROUTINE_CALLS = 100
+_COROUTINES = "coroutines"
+
 _ACTOR_OPTIONS = {"num_cpus", "num_gpus", "memory", "resources", "scheduling_strategy",
                   "runtime_env", "accelerator_type", "label_selector"}
 
@@ -58,7 +70,7 @@ def submit_actor(client, cls, args: tuple, kwargs: dict, key: str | None,
         key = submit_key(cls, args, kwargs, pure=False)
     layout, args, kwargs = client._prepare_arguments(args, kwargs)
     options = {k: v for k, v in options.items() if k in _ACTOR_OPTIONS}
-    remote = client._with_options(ray.remote(ActorHost), options)
+    remote = client._with_options(_host_class(), options)
     try:
         handle = remote.remote(cls, layout, *args, **kwargs)
     except (TypeError, ValueError, AttributeError) as exc:
@@ -80,6 +92,13 @@ def submit_actor(client, cls, args: tuple, kwargs: dict, key: str | None,
     return Future(key, client, state)
 
 
+@functools.cache
+def _host_class():
+    import ray
+
+    return ray.remote(concurrency_groups={_COROUTINES: COROUTINE_CALLS})(ActorHost)
+
+
 def _kill(handle) -> None:
     import ray
 
@@ -94,11 +113,14 @@ def _proxy(handle, address: str, cls, key: str) -> tuple[Actor, str]:
 
 
 class ActorHost:
-    """The Ray actor holding one user object; its methods run one at a time."""
+    """The Ray actor holding one user object; its methods run one at a time, its
+    coroutine methods (sent to the ``coroutines`` concurrency group) on its event
+    loop, side by side."""
 
     def __init__(self, _rayexec_cls, _rayexec_layout, *args, **kwargs):
         self._error = None
         self._loop = None
+        self._loop_lock = threading.Lock()
         try:
             self._object, _ = run_call(_rayexec_cls, _rayexec_layout, args, kwargs)
         except BaseException as exc:  # reported by ready(), as the Future's error
@@ -127,10 +149,11 @@ class ActorHost:
     def _await(self, coroutine):
         # Coroutine methods share one event loop for the actor's life, so state
         # tied to a loop (tasks, queues) survives from call to call.
-        if self._loop is None:
-            self._loop = asyncio.new_event_loop()
-            threading.Thread(target=self._loop.run_forever, daemon=True,
-                             name="rayexec-actor-loop").start()
+        with self._loop_lock:  # coroutine calls arrive on several threads
+            if self._loop is None:
+                self._loop = asyncio.new_event_loop()
+                threading.Thread(target=self._loop.run_forever, daemon=True,
+                                 name="rayexec-actor-loop").start()
         try:
             return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
         except BaseException as exc:
@@ -186,10 +209,15 @@ class Actor:
     def _method(self, name):
         handle, key = self._handle, self._key
 
-        @functools.wraps(getattr(self._cls, name))
+        method = getattr(self._cls, name)
+        remote = handle.call
+        if inspect.iscoroutinefunction(method):
+            remote = remote.options(concurrency_group=_COROUTINES)
+
+        @functools.wraps(method)
         def call(*args, **kwargs):
             layout, args, kwargs = _prepare(args, kwargs)
-            return ActorFuture(handle.call.remote(name, layout, *args, **kwargs), key)
+            return ActorFuture(remote.remote(name, layout, *args, **kwargs), key)
 
         return call
 

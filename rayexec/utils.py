@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import tempfile
@@ -73,3 +74,18 @@ def _ephemeral_ports_start() -> int:
             return int(f.read().split()[0])
     except (OSError, ValueError, IndexError):
         return 32768
+
+
+class LateLoopEvent(asyncio.Event):
+    """An ``asyncio.Event`` that may be made before any event loop runs (in an
+    actor's ``__init__``, say) and binds to the loop that first waits on it, as
+    distributed's does.  Python's own ``asyncio.Event`` has bound late since 3.10.
+
+    >>> import asyncio
+    >>> event = LateLoopEvent()
+    >>> async def main():
+    ...     asyncio.get_running_loop().call_soon(event.set)
+    ...     return await event.wait()
+    >>> asyncio.run(main())
+    True
+    """

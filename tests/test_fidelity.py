@@ -213,3 +213,27 @@ def test_get_raises_early_and_forgets_its_keys(client):
         assert "x" not in client.futures and "y" not in client.futures
     finally:
         event.set()
+
+
+class Waiter:
+    """An actor holding an event made before its event loop runs."""
+
+    def __init__(self):
+        from distributed.utils import LateLoopEvent
+
+        self.event = LateLoopEvent()
+
+    async def set(self):
+        self.event.set()
+
+    async def wait(self):
+        return await self.event.wait()
+
+
+def test_an_actor_waits_on_a_late_loop_event_and_its_future_times_out(client):
+    waiter = client.submit(Waiter, actor=True).result()
+    waited = waiter.wait()
+    with pytest.raises(asyncio.TimeoutError):
+        waited.result(timeout="0.001s")
+    waiter.set().result(timeout=30)  # on an actor running one call at a time: waits for ever
+    assert waited.result(timeout=30) is True

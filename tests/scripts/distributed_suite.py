@@ -248,7 +248,10 @@ def pytest_runtest_logreport(report):
 
 
 def _report_name(report) -> str:
-    return f"{os.path.basename(str(report.fspath))}::{report.nodeid.rpartition('::')[2]}"
+    # The file comes from the location: for files outside the root directory the
+    # node id and ``fspath`` leave it out, and tests of one name in two files
+    # would count as one.
+    return f"{os.path.basename(report.location[0])}::{report.nodeid.rpartition('::')[2]}"
 
 
 def pytest_collection_modifyitems(config, items):
