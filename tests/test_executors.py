@@ -51,14 +51,22 @@ def die_always():
 
 def _on_actor(client, timeout=120):
     """Submit until a call lands on an actor (the first ones are tasks while the
-    actors start); the actor id."""
+    actors start), then wait until every actor is up (until then a call finding
+    no idle actor is a task); the actor id."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         actor = client.submit(where, pure=False).result(timeout=60)
         if actor is not None:
-            return actor
+            break
         time.sleep(0.2)
-    raise AssertionError("no call ran on an executor actor")
+    else:
+        raise AssertionError("no call ran on an executor actor")
+    while time.monotonic() < deadline:
+        slots = client._executors._slots
+        if slots and all(slot.ready for slot in slots):
+            return actor
+        time.sleep(0.1)
+    raise AssertionError("the executor actors did not all start")
 
 
 def test_single_calls_run_on_actors_with_futures_as_arguments(client):
@@ -154,3 +162,28 @@ def test_calls_queue_behind_running_ones_only_once_every_actor_is_up(client):
     assert pool._choose() is starting  # the idle one first
     assert pool._choose() in (busy, starting)  # all up and busy: calls queue
     assert busy.in_flight + starting.in_flight == 3
+
+
+def wait_for_file(path, timeout=60):
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(path) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return path
+
+
+def test_calls_sent_to_actors_are_processing_at_once_queued_or_running(client, tmp_path):
+    # distributed counts a task handed to a worker as processing there, queued or
+    # running; Ray's events never show a call queued in an actor, and show a
+    # running one only some 0.1 s later
+    _on_actor(client)
+    actors = len(client._executors._slots)
+    flag = str(tmp_path / "go")
+    futures = [client.submit(wait_for_file, flag, pure=False) for _ in range(actors + 1)]
+    try:
+        processing = client.processing()
+        assert {k for keys in processing.values() for k in keys} == {f.key for f in futures}
+        assert set(processing) == set(client.scheduler_info()["workers"])
+    finally:
+        open(flag, "w").close()
+    client.gather(futures)
+    assert not any(client.processing().values())

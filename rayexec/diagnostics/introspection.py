@@ -53,7 +53,8 @@ def _selected(workers) -> set[str] | None:
 
 
 def processing(client, workers=None) -> dict[str, list[str]]:
-    """Worker address -> keys of the tasks running there (every worker, idle ones too)."""
+    """Worker address -> keys of the tasks running there, and of the single calls
+    sent to its executor actors (every worker, idle ones too)."""
     where = addresses()
     wanted = _selected(workers)
     result = {address: [] for address in where.values()
@@ -70,7 +71,7 @@ def processing(client, workers=None) -> dict[str, list[str]]:
     job = ray_tasks.current_job()
     for task in ray_tasks.tasks():
         address = where.get(task.node_id)
-        if not task.running or address not in result:
+        if not task.processing or address not in result:
             continue
         # A task of this process that no open client holds a key of was released
         # (its futures dropped, cancelled, or their client closed) or is rayexec's
@@ -79,7 +80,16 @@ def processing(client, workers=None) -> dict[str, list[str]]:
         if task.job_id == job and task.task_id not in held:
             continue
         result[address].extend(k for k in task_keys(task, held) if k not in ended)
-    return result
+    # Calls sent to an executor actor are processing on its node from the moment
+    # they are sent, queued there or running, as a task handed to a distributed
+    # worker is; the client knows them without waiting for Ray's events.
+    for each in {client, *defaults.open_clients()}:
+        pool = getattr(each, "_executors", None)
+        for task_id, node_id in (pool.sent_calls() if pool is not None else {}).items():
+            address = where.get(node_id)
+            if address in result and task_id in held:
+                result[address].extend(k for k in held[task_id] if k not in ended)
+    return {address: list(dict.fromkeys(keys)) for address, keys in result.items()}
 
 
 def transitions(key: str, task_id: str, states: dict[str, float]) -> list[tuple]:

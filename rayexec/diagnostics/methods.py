@@ -34,8 +34,10 @@ class DiagnosticsMethods:
         return result
 
     def processing(self, workers=None) -> dict[str, list[str]]:
-        """The keys running on each worker, from Ray's task events (sent every 0.1 s
-        by the nodes rayexec starts, every second by others).  Keys no client of
+        """The keys processing on each worker: tasks running there, from Ray's task
+        events (sent every 0.1 s by the nodes rayexec starts, every second by
+        others), and single calls sent to the worker's executor actors, queued or
+        running, known from the moment they are sent.  Keys no client of
         this process holds any more are left out, as distributed's scheduler
         forgets them, even while a worker still runs their code.
 

@@ -11,8 +11,8 @@ up to a second after it changed state.
 
 >>> task = RayTask("ab", "inc-1", "inc", "01000000", "n1", "w1",
 ...                {"RUNNING": 2.0, "FINISHED": 3.0}, [("task:execute", 2.0, 3.0)], "")
->>> task.state, task.running
-('FINISHED', False)
+>>> task.state, task.running, task.processing
+('FINISHED', False, False)
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 # Ray's terminal task states.
 DONE_STATES = ("FINISHED", "FAILED")
+# The states of a task a worker process holds.
+HANDED_STATES = ("SUBMITTED_TO_WORKER", "RUNNING")
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,14 @@ class RayTask:
     @property
     def running(self) -> bool:
         return "RUNNING" in self.states and not any(s in self.states for s in DONE_STATES)
+
+    @property
+    def processing(self) -> bool:
+        """Handed to a worker process and not ended: distributed's *processing*.
+        The submitter reports the hand-over, the worker the start: the first of
+        the two to arrive tells it."""
+        return (any(s in self.states for s in HANDED_STATES) and self.node_id is not None
+                and not any(s in self.states for s in DONE_STATES))
 
     @property
     def failed(self) -> bool:

@@ -109,6 +109,7 @@ class ExecutorPool:
         self._warming = False  # waiting for the first such task to finish
         self._next = 0
         self._closed = False
+        self._sent: dict[str, str] = {}  # Ray task id -> node id, calls not finished
 
     def call(self, func, layout, args: tuple, kwargs: dict, name: str):
         """``(value_ref, receipt_ref)`` of ``func`` run on an actor, the call named
@@ -124,8 +125,19 @@ class ExecutorPool:
             with self._lock:
                 slot.in_flight -= 1
             raise
-        on_completed(refs[1], lambda _value, slot=slot: self._finished(slot))
+        task_id = refs[1].task_id().hex()
+        with self._lock:
+            self._sent[task_id] = slot.node_id
+        on_completed(refs[1], lambda _value, slot=slot: self._finished(slot, task_id))
         return refs
+
+    def sent_calls(self) -> dict[str, str]:
+        """Ray task id -> node id of the actor holding the call, for each call sent
+        and not finished (queued in the actor or running): what distributed's
+        scheduler counts as processing on that worker.  Known here at once, where
+        Ray's task events tell a call runs only some 0.1 s later."""
+        with self._lock:
+            return dict(self._sent)
 
     def _choose(self) -> _Slot | None:
         listing = alive_workers(fresh=False)
@@ -165,9 +177,10 @@ class ExecutorPool:
         # On Ray's completion thread, which must not block: the next call plans.
         self._warm = True
 
-    def _finished(self, slot: _Slot) -> None:
+    def _finished(self, slot: _Slot, task_id: str) -> None:
         with self._lock:
             slot.in_flight -= 1
+            self._sent.pop(task_id, None)
 
     def _plan(self, listing) -> None:
         """One actor per CPU of each alive node that runs tasks; the actors of nodes
