@@ -41,7 +41,7 @@ from .execution import RemoteFunctions, Slot
 from .functions import futures_of
 from .future import Future
 from .graph.methods import DaskMethods
-from .keys import data_key, map_keys, submit_key
+from .keys import data_key, map_keys, remember_task, submit_key, task_name
 from .local_values import keep_local
 from .nesting import collect, replace
 from .state import CANCELLED, ERROR, FINISHED, LOST, PENDING, TaskState, watch, watch_batch
@@ -437,25 +437,28 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         return max(1, min(MAX_BATCH, n // (TASKS_PER_CPU * nodes.cluster_cpus())))
 
     def _launch_call(self, func, args, kwargs, key, options) -> TaskState:
-        """Run one call of ``func`` as one Ray task with ``options``, named by its key.
+        """Run one call of ``func`` as one Ray task with ``options``, named by its
+        key's prefix (see :func:`rayexec.keys.task_name`).
 
         The name shows in Ray's tools (dashboard, ``ray list tasks``, the task
         stream); naming costs one ``.options()`` on the cached remote function,
         tens of microseconds and no call to the cluster.
         """
-        remote = self._with_options(self._remote.call(func), {**options, "name": str(key)})
+        name = task_name([key])
+        remote = self._with_options(self._remote.call(func), {**options, "name": name})
         spec = (func, args, kwargs)
         inputs: list[TaskState] = []
         layout, args, kwargs = self._prepare_arguments(args, kwargs, inputs)
         try:
             # Calls without placement hints or retries run on an executor actor when
             # one has room (see rayexec.workers.executor_actors); others are tasks.
-            refs = None if options else self._call_on_executor(func, layout, args, kwargs, key)
+            refs = None if options else self._call_on_executor(func, layout, args, kwargs, name)
             value_ref, receipt_ref = refs or remote.remote(layout, *args, **kwargs)
             if refs is None and not options and self._executors is not None:
                 self._executors.ran_as_task(receipt_ref)
         except (TypeError, ValueError, AttributeError) as exc:
             raise _serialisation_error(func, exc) from exc
+        remember_task(value_ref, key)
         state = TaskState(key, value_ref, has_inputs=any(s.local is None for s in inputs))
         state.spec = spec
         for input_state in inputs:
@@ -483,7 +486,7 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         self._states.update(states)
         return states
 
-    def _call_on_executor(self, func, layout, args, kwargs, key):
+    def _call_on_executor(self, func, layout, args, kwargs, name: str):
         """The two refs of ``func`` run on an executor actor, or None (run a task)."""
         if not executor_actors_enabled():
             return None
@@ -493,7 +496,7 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
                 if self._executors is not None:
                     self._executors.close()
                 pool = self._executors = ExecutorPool(self._runtime_env())
-        return pool.call(func, layout, args, kwargs, str(key))
+        return pool.call(func, layout, args, kwargs, name)
 
     def _close_executors(self) -> None:
         with self._lock:

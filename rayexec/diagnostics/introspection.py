@@ -1,10 +1,11 @@
 """What the cluster is doing, in distributed's shapes, read from Ray's task events.
 
-Keys: a Ray task started by ``submit`` is named by its key; a task that
-computes several keys (a batched ``map``, a part of a dask graph) is found
-through the futures the client holds, whose objects that task returns.  Ray
-learns of state changes from its workers about once a second, so what is shown
-here may be up to a second old.
+Keys: Ray names a task by its keys' prefix (``rayexec.keys.task_name``); the
+keys themselves are found through the futures the client holds, whose objects
+the task returns, or, once those are released, among the single-key tasks the
+process remembers.  Ray learns of state changes from the processes every 0.1 s
+on clusters rayexec starts (about once a second elsewhere), so what is shown
+here may be that old.
 
 >>> transitions("inc-1", "ab12", {"PENDING_ARGS_AVAIL": 1.0, "RUNNING": 2.0, "FINISHED": 3.0})
 [('scheduler', 'inc-1', 'released', 'PENDING_ARGS_AVAIL', {}, 'ray-task-ab12', 1.0),
@@ -18,6 +19,7 @@ import re
 from collections import defaultdict
 
 from .. import defaults
+from ..keys import recent_task_key
 from ..workers import nodes
 from . import ray_tasks
 
@@ -35,8 +37,12 @@ def keys_by_task(client) -> dict[str, list[str]]:
 
 
 def task_keys(task: ray_tasks.RayTask, held: dict[str, list[str]]) -> list[str]:
-    """The keys ``task`` computes: those of held futures, else the task's name."""
-    return held.get(task.task_id) or [task.name]
+    """The keys ``task`` computes: those of held futures, else the one it is
+    remembered for, else the task's name (its keys' prefixes)."""
+    if found := held.get(task.task_id):
+        return found
+    key = recent_task_key(task.task_id)
+    return [task.name] if key is None else [key]
 
 
 def addresses() -> dict[str, str]:

@@ -37,15 +37,17 @@ REPORT_DELAY = 1.5
 
 def record(task: ray_tasks.RayTask, where: dict[str, str], held: dict | None = None) -> dict:
     """The task-stream record of one finished Ray task; ``where`` maps node ids to
-    worker addresses, ``held`` task ids to the keys of held futures they computed
-    (a call run on an executor actor is named by the actor's method, not its key)."""
+    worker addresses, ``held`` task ids to the keys of held futures they computed.
+    Ray names tasks by key prefix: a task's own key comes from the futures held, or
+    from the tasks rayexec remembers (``rayexec.keys.remember_task``)."""
     startstops = [{"action": ACTIONS[name], "start": start, "stop": stop}
                   for name, start, stop in task.phases if name in ACTIONS]
     if not startstops:  # Ray's profiling off: the task's running time as one phase
         start = task.states.get("RUNNING", min(task.states.values()))
         startstops = [{"action": "compute", "start": start, "stop": end_time(task)}]
     return {
-        "key": keys[0] if len(keys := (held or {}).get(task.task_id, [])) == 1 else task.name,
+        "key": keys[0] if len(keys := introspection.task_keys(task, held or {})) == 1
+        else task.name,
         "worker": where.get(task.node_id, f"ray-node:{task.node_id}"),
         "thread": task.pid,
         "status": "error" if task.failed else "OK",

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from .. import data
 from ..future import Future
-from ..keys import task_name
+from ..keys import remember_task, task_name
 from ..state import TaskState, watch_batch
 from ..workers import placement
 from . import pickling
@@ -58,6 +58,8 @@ def launch(client: Client, parts: list[Part], held: dict) -> dict:
         remote = client._with_options(_remote_part(), options)
         returned = remote.remote(blob, part.inputs, len(part.receives), part.outputs,
                                  [keys for _, keys in part.sends], part.retries, *arguments)
+        if len(part.nodes) == 1:  # a one-key part: its key, for the task stream
+            remember_task(returned[-1], part.nodes[0].key)
         n_out = len(part.outputs)
         refs.update(zip(part.outputs, returned[:n_out], strict=True))
         for (receiver, _), ref in zip(part.sends, returned[n_out:-1], strict=True):
