@@ -87,6 +87,10 @@ def test_scatter_map_buffer_gather_sink(streamz_client):
 
 def test_buffer_runs_slow_tasks_in_parallel(streamz_client):
     # Two CPUs in the test cluster: with a buffer, tasks must run two at a time.
+    # First two worker processes, as a distributed cluster has its two threads:
+    # Ray starts a process when a task first needs it, which on a loaded machine
+    # took longer than these six tasks, run one after another by the one process.
+    streamz_client.gather(streamz_client.map(time.sleep, [0.5, 0.5], pure=False))
     source = Stream()
     results = source.scatter().map(interval, delay=0.5).buffer(8).gather().sink_to_list()
     for i in range(6):
