@@ -14,8 +14,6 @@ and how much of it Python's own allocations explain (``tracemalloc``).
 from __future__ import annotations
 
 import argparse
-import ctypes
-import gc
 import json
 import os
 import random
@@ -29,21 +27,13 @@ WORK = ["futures", "futures_on_futures", "dask_array", "dask_shuffle", "dask_del
         "actor", "coordination"]
 
 
-def _resident_mb() -> float:
-    import psutil
-
-    gc.collect()
-    ctypes.CDLL("libc.so.6").malloc_trim(0)
-    return psutil.Process().memory_info().rss / 2**20
-
-
 def measure(work: str, seconds: float) -> dict:
     """One kind of work, here (the child process's part)."""
     # The workload's functions travel by reference: the nodes import them from here.
     os.environ["PYTHONPATH"] = os.pathsep.join(
         [HERE, *filter(None, [os.environ.get("PYTHONPATH")])])
     sys.path.insert(0, HERE)
-    from soak import Workload
+    from soak import Workload, rss_mb
 
     from rayexec import Client
 
@@ -53,11 +43,11 @@ def measure(work: str, seconds: float) -> dict:
     for _ in range(3):  # warm-up: imports, remote functions, worker processes, actors
         operation()
     tracemalloc.start()
-    start_mb, started, done = _resident_mb(), time.monotonic(), 0
+    start_mb, started, done = rss_mb(trim=True), time.monotonic(), 0
     while time.monotonic() - started < seconds:
         operation()
         done += 1
-    end_mb = _resident_mb()
+    end_mb = rss_mb(trim=True)
     traced_mb = tracemalloc.get_traced_memory()[0] / 2**20
     workload.client.close()
     return {"work": work, "operations": done, "start_mb": round(start_mb),

@@ -310,9 +310,17 @@ def reference_count() -> int:
     return len(ray._private.worker.global_worker.core_worker.get_all_reference_counts())
 
 
-def rss_mb() -> float:
+def rss_mb(trim: bool = False) -> float:
+    """This process's resident memory in MB; with ``trim``, after handing the
+    allocator's free memory back to the system (so that it does not count)."""
     import psutil
 
+    if trim:
+        import ctypes
+        import gc
+
+        gc.collect()
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
     return psutil.Process().memory_info().rss / 2**20
 
 

@@ -18,7 +18,6 @@ Prints one line per case: tasks run, memory at start and end, and bytes per task
 from __future__ import annotations
 
 import argparse
-import ctypes
 import json
 import os
 import subprocess
@@ -32,16 +31,10 @@ CASES = {
 }
 
 
-def _resident_mb() -> float:
-    import psutil
-
-    ctypes.CDLL("libc.so.6").malloc_trim(0)
-    return psutil.Process().memory_info().rss / 2**20
-
-
 def measure(case: str, seconds: float) -> dict:
     """Run one case here (the child process's part)."""
     import ray
+    from soak import rss_mb  # beside this file, first on sys.path
 
     ray.init(num_cpus=2, include_dashboard=False, address="local")
 
@@ -56,11 +49,11 @@ def measure(case: str, seconds: float) -> dict:
 
     for serial in range(20):  # warm-up: worker processes, the function's export
         one_round(serial)
-    start_mb, started, rounds = _resident_mb(), time.monotonic(), 0
+    start_mb, started, rounds = rss_mb(trim=True), time.monotonic(), 0
     while time.monotonic() - started < seconds:
         rounds += 1
         one_round(20 + rounds)
-    end_mb = _resident_mb()
+    end_mb = rss_mb(trim=True)
     ray.shutdown()
     tasks = rounds * 50
     return {"case": case, "tasks": tasks, "start_mb": round(start_mb), "end_mb": round(end_mb),

@@ -44,13 +44,13 @@ from .keys import submit_key
 from .nesting import collect
 from .state import TaskState, on_completed, watch
 
-# Ray actors take these of a task's options; retries do not apply (a restarted
-# actor would have lost its state).
 # Coroutine method calls an actor runs at once (each holds a thread of Ray's
 # concurrency group while it waits on the actor's event loop).
 COROUTINE_CALLS = 100
 _COROUTINES = "coroutines"
 
+# Ray actors take these of a task's options; retries do not apply (a restarted
+# actor would have lost its state).
 _ACTOR_OPTIONS = {"num_cpus", "num_gpus", "memory", "resources", "scheduling_strategy",
                   "runtime_env", "accelerator_type", "label_selector"}
 

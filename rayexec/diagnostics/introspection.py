@@ -67,9 +67,12 @@ def processing(client, workers=None) -> dict[str, list[str]]:
               if wanted is None or address in wanted}
     held: dict[str, list[str]] = {}
     ended: set[str] = set()
+    sent: dict[str, str] = {}  # task id -> node id of calls sent to executor actors
     for each in {client, *defaults.open_clients()}:
         for task_id, keys in keys_by_task(each).items():
             held.setdefault(task_id, []).extend(keys)
+        if (pool := getattr(each, "_executors", None)) is not None:
+            sent.update(pool.sent_calls())
         # Ray's events lag; a client learns of its own tasks' ends at once (their
         # receipts), so a key it knows has ended is not running.
         with each._lock:
@@ -89,12 +92,10 @@ def processing(client, workers=None) -> dict[str, list[str]]:
     # Calls sent to an executor actor are processing on its node from the moment
     # they are sent, queued there or running, as a task handed to a distributed
     # worker is; the client knows them without waiting for Ray's events.
-    for each in {client, *defaults.open_clients()}:
-        pool = getattr(each, "_executors", None)
-        for task_id, node_id in (pool.sent_calls() if pool is not None else {}).items():
-            address = where.get(node_id)
-            if address in result and task_id in held:
-                result[address].extend(k for k in held[task_id] if k not in ended)
+    for task_id, node_id in sent.items():
+        address = where.get(node_id)
+        if address in result and task_id in held:
+            result[address].extend(k for k in held[task_id] if k not in ended)
     return {address: list(dict.fromkeys(keys)) for address, keys in result.items()}
 
 

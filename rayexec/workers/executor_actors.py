@@ -109,7 +109,7 @@ class ExecutorPool:
         self._warming = False  # waiting for the first such task to finish
         self._next = 0
         self._closed = False
-        self._sent: dict[str, str] = {}  # Ray task id -> node id, calls not finished
+        self._sent: dict = {}  # receipt ref -> node id of its actor, calls not finished
 
     def call(self, func, layout, args: tuple, kwargs: dict, name: str):
         """``(value_ref, receipt_ref)`` of ``func`` run on an actor, the call named
@@ -125,10 +125,10 @@ class ExecutorPool:
             with self._lock:
                 slot.in_flight -= 1
             raise
-        task_id = refs[1].task_id().hex()
+        receipt = refs[1]
         with self._lock:
-            self._sent[task_id] = slot.node_id
-        on_completed(refs[1], lambda _value, slot=slot: self._finished(slot, task_id))
+            self._sent[receipt] = slot.node_id
+        on_completed(receipt, lambda _value, slot=slot: self._finished(slot, receipt))
         return refs
 
     def sent_calls(self) -> dict[str, str]:
@@ -137,7 +137,9 @@ class ExecutorPool:
         scheduler counts as processing on that worker.  Known here at once, where
         Ray's task events tell a call runs only some 0.1 s later."""
         with self._lock:
-            return dict(self._sent)
+            sent = list(self._sent.items())
+        # Task ids are spelled out here, not per call: this is the rare path.
+        return {receipt.task_id().hex(): node_id for receipt, node_id in sent}
 
     def _choose(self) -> _Slot | None:
         listing = alive_workers(fresh=False)
@@ -177,10 +179,10 @@ class ExecutorPool:
         # On Ray's completion thread, which must not block: the next call plans.
         self._warm = True
 
-    def _finished(self, slot: _Slot, task_id: str) -> None:
+    def _finished(self, slot: _Slot, receipt) -> None:
         with self._lock:
             slot.in_flight -= 1
-            self._sent.pop(task_id, None)
+            self._sent.pop(receipt, None)
 
     def _plan(self, listing) -> None:
         """One actor per CPU of each alive node that runs tasks; the actors of nodes
