@@ -298,8 +298,10 @@ class _TestCluster:
     def _start(self) -> None:
         from ray.cluster_utils import Cluster
 
+        from .deploy.grpc_fork import import_grpc
         from .deploy.ray_node import use_node_settings
 
+        import_grpc()  # before Ray imports it: Ray forks while threads are inside gRPC
         use_node_settings(os.environ)  # the nodes started here read this environment
         self._cluster = Cluster(initialize_head=True, head_node_args={
             "num_cpus": 0, "object_store_memory": 200 * 2**20, "include_dashboard": False})

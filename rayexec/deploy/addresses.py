@@ -100,8 +100,9 @@ def _expect_ray_gcs(address: str, deadline: float) -> bool | None:
     """
     if os.environ.get("RAY_USE_TLS", "0").lower() in ("1", "true"):
         return None
-    import grpc
+    from .grpc_fork import import_grpc
 
+    grpc = import_grpc()
     with grpc.insecure_channel(address) as channel:
         call = channel.unary_unary(_GCS_METHOD, request_serializer=lambda _: b"",
                                    response_deserializer=bytes)

@@ -29,6 +29,7 @@ from .addresses import (  # noqa: F401
     wait_for_gcs,
 )
 from .fault_settings import bounded_memory_retries, outliving_the_head
+from .grpc_fork import import_grpc
 from .local_cluster import LocalCluster, warn_processes_false
 from .ray_logs import quiet_ray
 from .ray_node import dashboard_host_port, on_lasting_thread, use_node_settings
@@ -96,6 +97,7 @@ def connect(address: str | None = None, *, timeout: float = 30, **local: Any) ->
     cluster started here.
     """
     quiet_ray()  # before Ray starts anything: its start-up notices are not the user's
+    import_grpc()  # before Ray imports it: Ray forks while threads are inside gRPC
     warn_processes_false(local.pop("processes", None))
     with bounded_memory_retries():  # read by Ray's processes as they start
         return _connect(address, timeout, local)
