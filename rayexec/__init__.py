@@ -32,6 +32,7 @@ _EXPORTS = {
     "FIRST_COMPLETED": "waiting",
     "FIRST_EXCEPTION": "waiting",
     "progress": "diagnostics.progressbar",
+    "span": "diagnostics.spans",
     "get_task_stream": "diagnostics.task_stream",
     "performance_report": "diagnostics.performance_report",
     # worker plugins, as Ray runtime environments

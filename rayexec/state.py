@@ -18,6 +18,8 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+import dask
+
 from .errors import FutureLostError, RemoteFailure, is_cancellation, user_exception
 from .value_types import describe
 
@@ -44,7 +46,7 @@ class TaskState:
     """Where a key's result lives and what became of it."""
 
     __slots__ = ("key", "ref", "local", "status", "exception", "value_type", "batched",
-                 "has_inputs", "spec", "_callbacks", "_dependents", "__weakref__")
+                 "has_inputs", "spec", "span", "_callbacks", "_dependents", "__weakref__")
 
     def __init__(self, key: str, ref: Any = None, status: str = PENDING,
                  value_type=None, batched: bool = False, local=None, has_inputs: bool = False):
@@ -59,6 +61,8 @@ class TaskState:
         # (function, args, kwargs) of the call, kept while the state lives, as
         # distributed's scheduler keeps a task's run spec: recreate_*_locally runs it
         self.spec: tuple | None = None
+        # (name, id) of the span the task was made in (``rayexec.span``); None: the default
+        self.span = current_span()
         self.ref = ref  # the ObjectRef of the value; dropped when the data is released
         self.local = local  # a small scattered value kept on the client (a LocalValue)
         self.status = status
@@ -159,6 +163,17 @@ class TaskState:
                 _awaited.discard(self)
         for fn in callbacks or ():
             _run_callback(fn, self)
+
+
+def current_span() -> tuple[str, str] | None:
+    """(name, id) of the innermost span around this call (``rayexec.span``), read
+    from dask's annotations as distributed reads it; None outside any span.
+
+    >>> current_span() is None
+    True
+    """
+    annotation = dask.get_annotations().get("span")
+    return None if annotation is None else (", ".join(annotation["name"]), annotation["ids"][-1])
 
 
 def _run_callback(fn, state):

@@ -36,7 +36,6 @@ PLACEHOLDERS: dict[str, tuple[str, str]] = {
     "connect": ("rayexec does not speak distributed's wire protocol", "Client(address)"),
     "rpc": ("rayexec does not speak distributed's wire protocol", "Client(address)"),
     "get_task_metadata": ("Ray keeps task metadata in its own tools", _DIAGNOSTICS),
-    "span": ("Ray groups work by job, not by span", _DIAGNOSTICS),
     "widgets": ("distributed's notebook widgets render its scheduler's state", _DIAGNOSTICS),
 }
 

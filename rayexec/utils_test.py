@@ -242,6 +242,30 @@ class TestScheduler:
     workers: dict = field(default_factory=dict)  # address -> TestWorker
 
 
+class WorkerProcess:
+    """A worker's process as a test ends it: ``terminate()`` stops the worker's Ray
+    node (its raylet and task processes) in order, ``kill()`` at once.  The client
+    sees a worker leave, as when distributed's worker process ends.
+
+    >>> with cluster() as (s, [a, b]):              # doctest: +SKIP
+    ...     a["proc"]().terminate()
+    """
+
+    def __init__(self, test_cluster: _TestCluster, node):
+        self._test_cluster, self._node = test_cluster, node
+
+    @property
+    def pid(self) -> int:
+        """The process id of the worker node's raylet."""
+        return self._node.all_processes["raylet"][0].process.pid
+
+    def terminate(self) -> None:
+        self._test_cluster.end_worker(self._node, graceful=True)
+
+    def kill(self) -> None:
+        self._test_cluster.end_worker(self._node, graceful=False)
+
+
 # -- the test cluster: one per process ---------------------------------------------
 
 
@@ -384,6 +408,20 @@ class _TestCluster:
         address = "tcp://" + ray.get_runtime_context().gcs_address
         return TestScheduler(address, {w.address: w for w in workers}), workers
 
+    def worker_process(self, node_id: str) -> WorkerProcess:
+        """The Ray node of the worker ``node_id``, as distributed's ``cluster()``
+        gives a worker's process (``a["proc"]()``)."""
+        with self._lock:
+            node = next(node for _, node in self._nodes if node.node_id == node_id)
+        return WorkerProcess(self, node)
+
+    def end_worker(self, node, graceful: bool) -> None:
+        """Stop a worker node; the next test that asks for workers gets a new one."""
+        with self._lock:
+            if any(n is node for _, n in self._nodes):
+                self._nodes = [(shape, n) for shape, n in self._nodes if n is not node]
+                self._cluster.remove_node(node, allow_graceful=graceful)
+
     def shutdown(self) -> None:
         import ray
 
@@ -490,10 +528,22 @@ def cluster(nworkers=2, nanny=False, worker_kwargs=None, active_rpc_timeout=10,
         s, workers = _test_cluster.ensure([nthreads] * nworkers, memory)
         try:
             yield ({"address": s.address},
-                   [{"address": w.address, "proc": None} for w in workers])
+                   [{"address": w.address, "proc": _process_of(w)} for w in workers])
         finally:
             _close_leftover_clients()
             _forget_published_datasets()
+
+
+def _process_of(worker: TestWorker):
+    """``proc`` of a worker of :func:`cluster`: called, the worker's process (a
+    weak reference to it in distributed; None once the worker has left)."""
+    def proc():
+        try:
+            return _test_cluster.worker_process(worker.node_id)
+        except StopIteration:  # not ours (a cluster Ray had before), or ended
+            return None
+
+    return proc
 
 
 @contextlib.contextmanager

@@ -21,7 +21,7 @@ UNSUPPORTED = {
     "Adaptive", "CompatibleExecutor",
     "SSHCluster", "SpecCluster", "SubprocessCluster",
     "SchedulerPlugin", "Reschedule", "Security", "Status",
-    "connect", "rpc", "get_task_metadata", "span",
+    "connect", "rpc", "get_task_metadata",
     "widgets",
 }
 # Served by the shim package itself (re-exported from dask / the stdlib / a submodule).

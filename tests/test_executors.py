@@ -187,3 +187,22 @@ def test_calls_sent_to_actors_are_processing_at_once_queued_or_running(client, t
         open(flag, "w").close()
     client.gather(futures)
     assert not any(client.processing().values())
+
+
+def start_then_wait_for_file(started, go):
+    open(started, "w").close()
+    return wait_for_file(go)
+
+
+def test_a_ray_task_that_just_started_is_processing(client, tmp_path):
+    # retries= makes the call a Ray task, which Ray's events show running only one
+    # report later; processing() must not miss it in the meantime
+    started, go = str(tmp_path / "started"), str(tmp_path / "go")
+    future = client.submit(start_then_wait_for_file, started, go, retries=1, pure=False)
+    try:
+        wait_for_file(started)
+        processing = client.processing()
+        assert [future.key] == [k for keys in processing.values() for k in keys], processing
+    finally:
+        open(go, "w").close()
+    future.result()

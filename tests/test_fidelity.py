@@ -121,9 +121,13 @@ def test_progress_draws_distributeds_text_bar(client, capsys):
 
 
 def test_text_progress_bar_reports_a_failure(client, capsys):
-    p = TextProgressBar([client.submit(div, 1, 0)], interval=0.01)
+    failing = client.submit(div, 1, 0)
+    p = TextProgressBar([failing], interval=0.01)
     assert p.status == "error"
-    assert p._last_response == {"all": 1, "remaining": 0, "status": "error"}
+    # as distributed answers: the failed task remains, with its exception and key
+    response = dict(p._last_response)
+    assert isinstance(response.pop("exception"), ZeroDivisionError)
+    assert response == {"all": 1, "remaining": 1, "status": "error", "key": failing.key}
     assert p.comm.closed()
 
 

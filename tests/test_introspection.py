@@ -101,3 +101,4 @@ def test_worker_and_scheduler_logs_through_rays_log_api_with_a_dashboard():
     assert report["dashboard"].startswith("http://127.0.0.1:"), report
     assert report["workers"] and report["pairs"] and report["task_output_found"], report
     assert report["scheduler_lines"] > 0, report
+    assert "could not list the logs of node " + "ab" * 28 in report["unknown_node"], report

@@ -1,12 +1,15 @@
 """In a notebook: HTML reprs of Client, Future and LocalCluster; progress returns at once."""
 
+import operator
 import os
 import sys
 import time
 import types
 
-from rayexec import progress
+from rayexec import progress, span
+from rayexec.diagnostics.progress_widgets import MultiProgressWidget, ProgressWidget
 from rayexec.diagnostics.progressbar import in_kernel
+from rayexec.utils_test import inc
 
 
 def wait_for_file(path):
@@ -44,13 +47,45 @@ def test_progress_in_a_notebook_returns_at_once_and_fills_up(client, tmp_path):
     flag = str(tmp_path / "go")
     futures = client.map(wait_for_file, [flag] * 3, pure=False, batch_size=1)
     bar = progress(futures, notebook=True)  # tasks wait for the flag: it cannot be done
-    assert bar is not None and bar.n == 0
+    assert isinstance(bar, MultiProgressWidget) and bar.status != "finished"
     open(flag, "w").close()
     client.gather(futures)
     deadline = time.time() + 30
-    while bar.n < 3 and time.time() < deadline:
+    while bar.status != "finished" and time.time() < deadline:
         time.sleep(0.05)
-    assert bar.n == 3 and bar.total == 3
+    assert bar.bars["wait_for_file"].value == 1.0
+    assert "3 / 3" in bar.bar_texts["wait_for_file"].value
+    assert bar.bars["wait_for_file"].bar_style == "success" and bar.comm.closed()
+
+
+def test_widgets_count_dependencies_group_by_span_and_show_the_error(client):
+    with span("load"):
+        xs = client.map(inc, range(4))
+    with span("combine"):
+        total = client.submit(sum, xs)
+    failing = client.submit(operator.truediv, total, 0)
+    bars = progress(failing, notebook=True, group_by="spans")  # complete=True: all 6 tasks
+    client.sync(bars.listen)
+    assert bars.status == "error"
+    values = {name: bar.value for (name, _id), bar in bars.bars.items()}
+    assert values == {"load": 1.0, "combine": 1.0, "default": 0.0}
+    assert "4 / 4" in bars.bar_texts[next(k for k in bars.bars if k[0] == "load")].value
+    assert "ZeroDivisionError" in bars.elapsed_time.value
+    # without the dependencies (complete=False) only what has not finished counts
+    single = ProgressWidget([failing])
+    client.sync(single.listen)
+    assert (single.bar.value, single.bar.bar_style) == (0.0, "danger")
+    assert "0 / 1" in single.bar_text.value
+
+
+def test_a_notebook_without_ipywidgets_gets_the_text_bar(client, monkeypatch, capsys):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "ipywidgets" else real(name, *a))
+    assert progress(client.map(abs, [-1, -2], pure=False), notebook=True) is None
+    assert "100% Completed" in capsys.readouterr().out
 
 
 def test_a_kernel_is_recognised(monkeypatch):

@@ -155,14 +155,20 @@ with cluster(nworkers=2, worker_kwargs={"memory_limit": "1 GiB"}) as (s, [a, b])
 """
 
 
-def test_cluster_gives_workers_the_memory_asked_for():
-    # a fresh process: the test cluster is utils_test's own there, not the session's
+def run_program(program: str):
+    """Run ``program`` in a fresh process, where the test cluster is utils_test's
+    own, not the session's; its CompletedProcess, checked to have succeeded."""
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-c", _MEMORY_PROGRAM], capture_output=True,
-                         text=True, timeout=240)
+    out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                         timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
+    return out
+
+
+def test_cluster_gives_workers_the_memory_asked_for():
+    out = run_program(_MEMORY_PROGRAM)
     assert out.stdout.strip().splitlines()[-1] == str([2**30, 2**30])
 
 
@@ -193,11 +199,32 @@ with cluster(nworkers=1) as (s, [a]):  # and it connects again when asked for
 def test_the_test_cluster_gives_way_to_a_cluster_a_test_starts():
     """distributed's tests start clusters of their own (``dask scheduler`` in a
     subprocess); Ray connects a process to one cluster at a time."""
-    import subprocess
-    import sys
-
-    out = subprocess.run([sys.executable, "-c", _GIVE_WAY_PROGRAM], capture_output=True,
-                         text=True, timeout=300)
-    assert out.returncode == 0, out.stderr[-3000:]
+    out = run_program(_GIVE_WAY_PROGRAM)
     lines = out.stdout.strip().splitlines()
     assert lines[-3:] == ["other 3", "refused True", "back True 7"], out.stdout
+
+
+_TERMINATE_PROGRAM = """
+from rayexec import Client
+from rayexec.utils_test import cluster, inc, poll_for
+
+with cluster() as (s, [a, b]), Client(s["address"]) as client:
+    futures = client.map(inc, range(10))
+    print("computed", client.gather(futures) == list(range(1, 11)))
+    process = a["proc"]()
+    print("pid", process.pid > 0)
+    process.terminate()
+    print("ended", a["proc"]() is None)  # as distributed's weak reference to it
+    poll_for(lambda: set(client.nthreads()) == {b["address"]}, timeout=60)
+    # computed results are not lost with the worker, and work goes on elsewhere
+    print("after", client.submit(sum, futures).result(), client.gather(futures)[-1])
+with cluster() as (s, [a, b]), Client(s["address"]) as client:
+    print("again", len(client.nthreads()), a["proc"]() is not None)
+"""
+
+
+def test_a_worker_of_cluster_ends_as_its_process_is_terminated_and_work_goes_on():
+    """distributed's ``cluster()`` gives each worker's process: tests of faults end it."""
+    lines = run_program(_TERMINATE_PROGRAM).stdout.strip().splitlines()
+    assert lines[-5:] == ["computed True", "pid True", "ended True", "after 55 10",
+                          "again 2 True"], lines

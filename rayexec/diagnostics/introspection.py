@@ -16,6 +16,7 @@ here may be that old.
 from __future__ import annotations
 
 import re
+import time
 from collections import defaultdict
 
 from .. import defaults
@@ -78,9 +79,17 @@ def processing(client, workers=None) -> dict[str, list[str]]:
         with each._lock:
             ended.update(key for key, state in each._states.items() if state.done())
     job = ray_tasks.current_job()
-    for task in ray_tasks.tasks():
+    tasks = ray_tasks.tasks()
+    if _may_have_started_unseen(tasks, held, ended, sent):
+        # A task handed over in the last moment is not in Ray's events yet: they
+        # arrive once per report interval, so one interval later it is.
+        time.sleep(ray_tasks.report_interval() + 0.05)
+        tasks = ray_tasks.tasks()
+    for task in tasks:
         address = where.get(task.node_id)
-        if not task.processing or address not in result:
+        # Calls sent to executor actors are counted below, where the client knows
+        # their node; Ray's events of a queued actor call may name another.
+        if not task.processing or address not in result or task.task_id in sent:
             continue
         # A task of this process that no open client holds a key of was released
         # (its futures dropped, cancelled, or their client closed) or is rayexec's
@@ -97,6 +106,15 @@ def processing(client, workers=None) -> dict[str, list[str]]:
         if address in result and task_id in held:
             result[address].extend(k for k in held[task_id] if k not in ended)
     return {address: list(dict.fromkeys(keys)) for address, keys in result.items()}
+
+
+def _may_have_started_unseen(tasks: list, held: dict, ended: set, sent: dict) -> bool:
+    """Whether a task the clients hold, not ended and not an executor actor's call,
+    is not seen running in Ray's events: it may have started since they were sent."""
+    seen = {task.task_id for task in tasks if task.running}
+    return any(task_id not in seen and task_id not in sent
+               and any(key not in ended for key in keys)
+               for task_id, keys in held.items())
 
 
 def transitions(key: str, task_id: str, states: dict[str, float]) -> list[tuple]:

@@ -18,6 +18,7 @@ the error says so.
 from __future__ import annotations
 
 import re
+import time
 
 _GLOG = re.compile(r"^\[[^\]]*? ([DIWEF]) \d+ \d+\]")
 _GLOG_LEVELS = {"D": "DEBUG", "I": "INFO", "W": "WARNING", "E": "ERROR", "F": "CRITICAL"}
@@ -26,6 +27,7 @@ _PY_LEVEL = re.compile(r"\b(DEBUG|INFO|WARNING|ERROR|CRITICAL)\b")
 WORKER_FILES = ("worker-*.err", "worker-*.out", "raylet.out")
 SCHEDULER_FILES = ("gcs_server.out",)
 DEFAULT_LINES = 10_000  # distributed keeps this many log lines per worker by default
+AGENT_WAIT = 30.0  # seconds a new node's agent may take to serve its logs to the dashboard
 
 
 def level_of(line: str) -> str:
@@ -44,6 +46,27 @@ def _no_dashboard(exc: Exception) -> RuntimeError:
         f"or read the logs with `ray logs` on a node ({type(exc).__name__}: {exc})")
 
 
+def _log_files(list_logs, address: str, node_id: str) -> dict:
+    """The node's log files, by Ray's listing.  A dashboard that answers with a
+    server error is asked again for up to :data:`AGENT_WAIT` seconds: it serves a
+    node's logs through the node's agent, which joins it a while after the node
+    starts (longer on a busy machine).  No dashboard at all fails at once."""
+    deadline = time.monotonic() + AGENT_WAIT
+    while True:
+        try:
+            return list_logs(address=address, node_id=node_id)
+        except Exception as exc:
+            answered = "Server Error" in str(exc)  # HTTP 5xx: the dashboard is there
+            if not answered:
+                raise _no_dashboard(exc) from exc
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"Ray's dashboard could not list the logs of node {node_id} within "
+                    f"{AGENT_WAIT:.0f} s (its agent may not have joined, or the node has "
+                    f"left): {type(exc).__name__}: {exc}") from exc
+            time.sleep(0.5)
+
+
 def node_log(node_id: str, patterns: tuple[str, ...], n: int | None) -> list[tuple[str, str]]:
     """The last ``n`` lines of each of a node's log files matching ``patterns``, newest
     first (files in turn, each newest line first)."""
@@ -54,10 +77,7 @@ def node_log(node_id: str, patterns: tuple[str, ...], n: int | None) -> list[tup
 
     n = DEFAULT_LINES if n is None else int(n)
     address = ray.get_runtime_context().gcs_address  # this cluster, among any others here
-    try:
-        listing = list_logs(address=address, node_id=node_id)
-    except Exception as exc:  # no dashboard, or it is unreachable
-        raise _no_dashboard(exc) from exc
+    listing = _log_files(list_logs, address, node_id)
     # Files in the order of ``patterns``: the worker processes' output (where tasks
     # print and fail) before the raylet's own log, so that ``n`` lines show it.
     names = sorted({name for group in listing.values() for name in group

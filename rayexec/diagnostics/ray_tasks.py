@@ -17,6 +17,7 @@ up to a second after it changed state.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 # Ray's terminal task states.
@@ -64,6 +65,12 @@ class RayTask:
     @property
     def failed(self) -> bool:
         return "FAILED" in self.states
+
+
+def report_interval() -> float:
+    """Seconds between two reports of task events: this process's setting, which
+    the nodes rayexec starts share (0.1 s); Ray's default, 1 s, elsewhere."""
+    return int(os.environ.get("RAY_task_events_report_interval_ms", "1000")) / 1000
 
 
 def current_job() -> str:

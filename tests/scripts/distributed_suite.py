@@ -52,6 +52,10 @@ FILES = [
     "distributed/tests/test_publish.py",
     "distributed/tests/test_worker_client.py",
     "distributed/diagnostics/tests/test_progressbar.py",
+    "distributed/tests/test_dask_collections.py",
+    "distributed/tests/test_failed_workers.py",
+    "distributed/tests/test_worker.py",
+    "distributed/diagnostics/tests/test_progress_widgets.py",
 ]
 
 # "file::test" -> why it is not a public-API test.  Only tests that read the
@@ -94,6 +98,14 @@ EXCLUDED: dict[str, str] = {
         "ends by polling each worker's data dict and actor table (dask_worker.data, "
         ".state.actors); what it computes first (compute(actors=...)) is checked by "
         "rayexec's tests/test_fidelity.py",
+    "test_failed_workers.py::test_restart_sync":
+        "asks the scheduler's task table over its RPC (c.scheduler.who_has) before and "
+        "after restart; what restart does to futures is checked by rayexec's tests",
+    "test_worker.py::test_error_message":
+        "calls distributed.worker.error_message, the worker's helper that packs an "
+        "exception for the wire",
+    "test_worker.py::test_worker_dir":
+        "reads each worker's local_directory from the scheduler's worker table (s.workers)",
 }
 
 TEST_TIMEOUT = 180  # seconds a test may take (the machines these run on are often loaded)

@@ -4,6 +4,7 @@ started with a dashboard (which serves that API).  Prints one JSON line."""
 import json
 
 from rayexec import Client
+from rayexec.diagnostics import logs
 
 
 def shout():
@@ -25,4 +26,10 @@ if __name__ == "__main__":
                                      for lines in workers.values() for _, line in lines),
             "scheduler_lines": len(scheduler),
         }
+        # A node the dashboard has no agent for (yet): asked again, then a clear error.
+        logs.AGENT_WAIT = 1.0
+        try:
+            logs.node_log("ab" * 28, logs.WORKER_FILES, 10)
+        except RuntimeError as exc:
+            report["unknown_node"] = str(exc)
     print(json.dumps(report))

@@ -1,0 +1,3 @@
+"""``distributed.spans``: re-exports from rayexec."""
+
+from rayexec.diagnostics.spans import span  # noqa: F401
