@@ -47,7 +47,8 @@ from . import defaults
 __all__ = [
     "NO_AMM", "a", "async_poll_for", "asyncinc", "b", "block_on_event", "c", "captured_logger",
     "clean", "cleanup", "client", "client_no_amm", "client_secondary", "cluster",
-    "cluster_fixture", "dec", "div", "double", "gen_cluster", "gen_test", "inc", "loop",
+    "cluster_fixture", "dec", "div", "double", "gen_cluster", "gen_test", "gen_tls_cluster",
+    "inc", "loop",
     "loop_in_thread", "map_varying", "mul", "nodebug", "poll_for", "popen", "running_loop", "randominc",
     "s", "slowadd", "slowdec", "slowdouble", "slowidentity", "slowinc", "slowsum", "throws",
     "varying", "wait_for",
@@ -655,6 +656,18 @@ def gen_cluster(nthreads=None, scheduler="127.0.0.1", timeout: float = _TEST_TIM
         return test_func
 
     return decorate
+
+
+def gen_tls_cluster(**kwargs):
+    """distributed's :func:`gen_cluster` over TLS.  A Ray cluster is secured by its
+    token, not by TLS addresses, so this is :func:`gen_cluster`: a test that reads
+    ``tls://`` addresses fails there, naming what it read.
+
+    >>> @gen_tls_cluster(client=True)
+    ... async def test_secured(c, s, a, b):
+    ...     assert await c.submit(inc, 1) == 2
+    """
+    return gen_cluster(**kwargs)
 
 
 def _fixture_parameters(signature: inspect.Signature, taken: int) -> list:

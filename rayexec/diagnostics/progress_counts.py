@@ -38,18 +38,21 @@ class Updates:
 
 
 def tracked_states(futures: list, complete: bool) -> list:
-    """The task states a bar follows: the futures' own and those of the futures
+    """The task states a bar follows: the futures' own, and those of the futures
     their calls took, and so on, as distributed's bars follow a key's
-    dependencies; with ``complete=False`` only those not yet finished."""
+    dependencies.  With ``complete=False`` a dependency already computed is left
+    out (with what it took), as distributed leaves out what is in memory."""
     found: dict[int, object] = {}
-    stack = [future._state for future in futures]
+    stack = [(future._state, True) for future in futures]
     while stack:
-        state = stack.pop()
-        if id(state) in found or (not complete and state.status == FINISHED):
+        state, given = stack.pop()
+        if id(state) in found or (not given and not complete and state.status == FINISHED):
             continue
         found[id(state)] = state
-        if state.spec is not None:  # (function, args, kwargs) of the call
-            stack.extend(future._state for future in futures_of(list(state.spec[1:])))
+        if state.spec is not None and (complete or state.status != FINISHED):
+            # (function, args, kwargs) of the call
+            stack.extend((future._state, False)
+                         for future in futures_of(list(state.spec[1:])))
     return list(found.values())
 
 

@@ -72,7 +72,7 @@ class _Widget(FuturesProgress):
     def _show_end(self, status: str, exception=None) -> None:
         if status == "error":
             self.elapsed_time.value = _BOX.format(
-                f"<b>Exception</b> <tt>{html.escape(repr(exception))}</tt>:"
+                f"<b>Exception</b> <tt>{html.escape(repr(exception), quote=False)}</tt>:"
                 f"{format_time(self.elapsed)}")
         else:
             self._show_time("Finished:")
