@@ -100,3 +100,12 @@ def test_progress_in_a_terminal_blocks_until_done(client, tmp_path):
     futures = client.map(abs, [-1, -2], pure=False)
     assert progress(futures, notebook=False, file=open(os.devnull, "w")) is None
     assert all(f.done() for f in futures)
+
+
+def test_showing_a_widget_starts_it(client):
+    bar = ProgressWidget(client.map(abs, [-1, -2], pure=False))
+    assert "application/vnd.jupyter.widget-view+json" in bar._repr_mimebundle_()
+    deadline = time.time() + 30
+    while bar.status != "finished" and time.time() < deadline:
+        time.sleep(0.05)
+    assert bar.status == "finished" and bar.bar.value == 1.0

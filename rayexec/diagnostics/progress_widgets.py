@@ -23,14 +23,22 @@ _COUNT = '<div style="padding: 0px 10px 0px 10px; text-align: right">{} / {}</di
 DEFAULT_SPAN = ("default", "default")  # the group of tasks made outside any span
 
 
+def ipywidgets():
+    """The ipywidgets module; an ImportError saying what to install without it."""
+    try:
+        import ipywidgets
+    except ImportError as exc:
+        raise ImportError("progress widgets in a notebook need ipywidgets: "
+                          "pip install ipywidgets (or rayexec[notebook])") from exc
+    return ipywidgets
+
+
 class _Widget(FuturesProgress):
     """The listening and the time line common to both widgets."""
 
     def __init__(self, keys, interval="100ms", complete=False, group_of=None):
-        from ipywidgets import HTML  # ImportError without ipywidgets, as in distributed
-
         super().__init__(keys, interval, complete, group_of)
-        self.elapsed_time = HTML("")
+        self.elapsed_time = ipywidgets().HTML("")
         self._listening = False  # started listening (start), on the client's loop
 
     async def listen(self) -> None:
@@ -60,11 +68,10 @@ class _Widget(FuturesProgress):
         loop = self.futures[0].client.loop
         asyncio.run_coroutine_threadsafe(self.listen(), getattr(loop, "asyncio_loop", loop))
 
-    def _ipython_display_(self, **kwargs) -> None:
-        from IPython.display import display
-
+    def _repr_mimebundle_(self, **kwargs):
+        """Shown in a notebook: the widget, listening from now on if nothing started it."""
         self.start()
-        display(self.widget, **kwargs)
+        return self.widget._repr_mimebundle_(**kwargs)
 
     def _show_time(self, label: str) -> None:
         self.elapsed_time.value = _BOX.format(f"<b>{label}</b> {format_time(self.elapsed)}")
@@ -90,12 +97,11 @@ class ProgressWidget(_Widget):
     def __init__(self, keys, scheduler=None, interval="100ms", complete=False, loop=None,
                  **kwargs):
         super().__init__(keys, interval, complete)
-        from ipywidgets import HTML, FloatProgress, HBox, VBox
-
-        self.bar = FloatProgress(min=0, max=1, description="")
-        self.bar_text = HTML("")
-        self.bar_widget = HBox([self.bar_text, self.bar])
-        self.widget = VBox([self.elapsed_time, self.bar_widget])
+        widgets = ipywidgets()
+        self.bar = widgets.FloatProgress(min=0, max=1, description="")
+        self.bar_text = widgets.HTML("")
+        self.bar_widget = widgets.HBox([self.bar_text, self.bar])
+        self.widget = widgets.VBox([self.elapsed_time, self.bar_widget])
 
     def _draw_bar(self, remaining: int, all: int, **kwargs) -> None:
         self._show_time("Computing:")
@@ -123,26 +129,24 @@ class MultiProgressWidget(_Widget):
     def __init__(self, keys, scheduler=None, minimum=0, interval="100ms", complete=False,
                  group_by="prefix", func=None, **kwargs):
         super().__init__(keys, interval, complete, _group_of(func or group_by))
-        from ipywidgets import VBox
-
-        self.widget = VBox([])
+        self.widget = ipywidgets().VBox([])
         self.bars: dict = {}
         self.bar_texts: dict = {}
         self.bar_labels: dict = {}
 
     def _make_bars(self, all: dict) -> None:
-        from ipywidgets import HTML, FloatProgress, HBox, VBox
-
+        widgets = ipywidgets()
         order = sorted(all, key=lambda group: (all[group], str(group)), reverse=True)
         for group in order:
             label = group[0] if isinstance(group, tuple) else str(group)  # (span name, id)
-            self.bars[group] = FloatProgress(min=0, max=1, description="")
-            self.bar_texts[group] = HTML("")
-            self.bar_labels[group] = HTML(
+            self.bars[group] = widgets.FloatProgress(min=0, max=1, description="")
+            self.bar_texts[group] = widgets.HTML("")
+            self.bar_labels[group] = widgets.HTML(
                 '<div style="padding: 0px 10px 0px 10px; text-align:left; '
                 f'word-wrap: break-word;">{html.escape(label)}</div>')
-        rows = [HBox([self.bar_texts[g], self.bars[g], self.bar_labels[g]]) for g in order]
-        self.widget.children = (self.elapsed_time, VBox(rows))
+        rows = [widgets.HBox([self.bar_texts[g], self.bars[g], self.bar_labels[g]])
+                for g in order]
+        self.widget.children = (self.elapsed_time, widgets.VBox(rows))
 
     def _draw_bar(self, remaining: dict, all: dict, **kwargs) -> None:
         if not self.widget.children:
