@@ -79,13 +79,13 @@ def processing(client, workers=None) -> dict[str, list[str]]:
         with each._lock:
             ended.update(key for key, state in each._states.items() if state.done())
     job = ray_tasks.current_job()
-    tasks = ray_tasks.tasks()
-    if _may_have_started_unseen(tasks, held, ended, sent):
+    if _pending_ray_tasks(held, ended, sent):
         # A task handed over in the last moment is not in Ray's events yet: they
-        # arrive once per report interval, so one interval later it is.
-        time.sleep(ray_tasks.report_interval() + 0.05)
-        tasks = ray_tasks.tasks()
-    for task in tasks:
+        # are sent once per report interval, then stored by Ray's control store, so
+        # two intervals later it is.  (Reading them takes longer than that wait
+        # once Ray holds many: they are read once.)
+        time.sleep(2 * ray_tasks.report_interval() + 0.05)
+    for task in ray_tasks.tasks():
         address = where.get(task.node_id)
         # Calls sent to executor actors are counted below, where the client knows
         # their node; Ray's events of a queued actor call may name another.
@@ -108,12 +108,10 @@ def processing(client, workers=None) -> dict[str, list[str]]:
     return {address: list(dict.fromkeys(keys)) for address, keys in result.items()}
 
 
-def _may_have_started_unseen(tasks: list, held: dict, ended: set, sent: dict) -> bool:
-    """Whether a task the clients hold, not ended and not an executor actor's call,
-    is not seen running in Ray's events: it may have started since they were sent."""
-    seen = {task.task_id for task in tasks if task.running}
-    return any(task_id not in seen and task_id not in sent
-               and any(key not in ended for key in keys)
+def _pending_ray_tasks(held: dict, ended: set, sent: dict) -> bool:
+    """Whether the clients hold a task not ended that runs as a Ray task (not as a
+    call to an executor actor, which the client knows the node of)."""
+    return any(task_id not in sent and any(key not in ended for key in keys)
                for task_id, keys in held.items())
 
 
