@@ -97,14 +97,15 @@ def task_name(keys: list, most: int = 3) -> str:
 # Tasks whose key is remembered after their futures are gone, for the task
 # stream and ``story`` (distributed's scheduler keeps a bounded log too).
 RECENT_TASKS = 10_000
-_recent: OrderedDict[str, str] = OrderedDict()  # Ray task id -> the key it computed
+_recent: OrderedDict = OrderedDict()  # Ray TaskID -> the key it computed
 _recent_lock = threading.Lock()
 
 
 def remember_task(ref, key) -> None:
     """Remember that the task returning ``ref`` computes ``key`` (the last
-    :data:`RECENT_TASKS` tasks are kept)."""
-    task_id = ref.task_id().hex()
+    :data:`RECENT_TASKS` tasks are kept).  Called per task: the id stays Ray's
+    object, spelled out in hex only when looked up (the rare path)."""
+    task_id = ref.task_id()
     with _recent_lock:
         _recent[task_id] = key
         if len(_recent) > RECENT_TASKS:
@@ -113,4 +114,11 @@ def remember_task(ref, key) -> None:
 
 def recent_task_key(task_id: str):
     """The key the task ``task_id`` (hex) computed, if it is among the remembered; else None."""
-    return _recent.get(task_id)
+    if not _recent:
+        return None
+    from ray import TaskID
+
+    try:
+        return _recent.get(TaskID(bytes.fromhex(task_id)))
+    except ValueError:  # not a Ray task id
+        return None

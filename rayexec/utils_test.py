@@ -409,12 +409,12 @@ class _TestCluster:
         address = "tcp://" + ray.get_runtime_context().gcs_address
         return TestScheduler(address, {w.address: w for w in workers}), workers
 
-    def worker_process(self, node_id: str) -> WorkerProcess:
+    def worker_process(self, node_id: str) -> WorkerProcess | None:
         """The Ray node of the worker ``node_id``, as distributed's ``cluster()``
-        gives a worker's process (``a["proc"]()``)."""
+        gives a worker's process (``a["proc"]()``); None if not ours, or ended."""
         with self._lock:
-            node = next(node for _, node in self._nodes if node.node_id == node_id)
-        return WorkerProcess(self, node)
+            node = next((node for _, node in self._nodes if node.node_id == node_id), None)
+        return None if node is None else WorkerProcess(self, node)
 
     def end_worker(self, node, graceful: bool) -> None:
         """Stop a worker node; the next test that asks for workers gets a new one."""
@@ -538,13 +538,7 @@ def cluster(nworkers=2, nanny=False, worker_kwargs=None, active_rpc_timeout=10,
 def _process_of(worker: TestWorker):
     """``proc`` of a worker of :func:`cluster`: called, the worker's process (a
     weak reference to it in distributed; None once the worker has left)."""
-    def proc():
-        try:
-            return _test_cluster.worker_process(worker.node_id)
-        except StopIteration:  # not ours (a cluster Ray had before), or ended
-            return None
-
-    return proc
+    return functools.partial(_test_cluster.worker_process, worker.node_id)
 
 
 @contextlib.contextmanager

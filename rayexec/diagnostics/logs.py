@@ -46,11 +46,13 @@ def _no_dashboard(exc: Exception) -> RuntimeError:
         f"or read the logs with `ray logs` on a node ({type(exc).__name__}: {exc})")
 
 
-def _log_files(list_logs, address: str, node_id: str) -> dict:
+def _log_files(address: str, node_id: str) -> dict:
     """The node's log files, by Ray's listing.  A dashboard that answers with a
     server error is asked again for up to :data:`AGENT_WAIT` seconds: it serves a
     node's logs through the node's agent, which joins it a while after the node
     starts (longer on a busy machine).  No dashboard at all fails at once."""
+    from ray.util.state import list_logs
+
     deadline = time.monotonic() + AGENT_WAIT
     while True:
         try:
@@ -73,11 +75,11 @@ def node_log(node_id: str, patterns: tuple[str, ...], n: int | None) -> list[tup
     from fnmatch import fnmatch
 
     import ray
-    from ray.util.state import get_log, list_logs
+    from ray.util.state import get_log
 
     n = DEFAULT_LINES if n is None else int(n)
     address = ray.get_runtime_context().gcs_address  # this cluster, among any others here
-    listing = _log_files(list_logs, address, node_id)
+    listing = _log_files(address, node_id)
     # Files in the order of ``patterns``: the worker processes' output (where tasks
     # print and fail) before the raylet's own log, so that ``n`` lines show it.
     names = sorted({name for group in listing.values() for name in group

@@ -7,6 +7,8 @@ from __future__ import annotations
 import threading
 import time
 
+from dask.utils import key_split
+
 from ..errors import CancelledError
 from ..functions import futures_of
 from ..state import FINISHED, PENDING
@@ -35,6 +37,20 @@ class Updates:
 
     def closed(self) -> bool:
         return self._closed
+
+
+DEFAULT_SPAN = ("default", "default")  # the group of tasks made outside any span
+
+
+def group_of(group_by):
+    """state -> its group, for ``group_by``: "prefix", "spans" or a function of the key."""
+    if group_by in (None, "prefix"):
+        return lambda state: key_split(state.key)
+    if group_by == "spans":
+        return lambda state: state.span or DEFAULT_SPAN
+    if callable(group_by):
+        return lambda state: group_by(state.key)
+    raise ValueError(f"`group_by` should be 'spans', 'prefix', or a Callable, got {group_by!r}")
 
 
 def tracked_states(futures: list, complete: bool) -> list:

@@ -14,13 +14,12 @@ from __future__ import annotations
 import asyncio
 import html
 
-from dask.utils import format_time, key_split
+from dask.utils import format_time
 
-from .progress_counts import FuturesProgress, Updates, tracked_states
+from .progress_counts import FuturesProgress, Updates, group_of, tracked_states
 
 _BOX = '<div style="padding: 0px 10px 5px 10px">{}</div>'
 _COUNT = '<div style="padding: 0px 10px 0px 10px; text-align: right">{} / {}</div>'
-DEFAULT_SPAN = ("default", "default")  # the group of tasks made outside any span
 
 
 def ipywidgets():
@@ -128,7 +127,7 @@ class MultiProgressWidget(_Widget):
 
     def __init__(self, keys, scheduler=None, minimum=0, interval="100ms", complete=False,
                  group_by="prefix", func=None, **kwargs):
-        super().__init__(keys, interval, complete, _group_of(func or group_by))
+        super().__init__(keys, interval, complete, group_of(func or group_by))
         self.widget = ipywidgets().VBox([])
         self.bars: dict = {}
         self.bar_texts: dict = {}
@@ -165,13 +164,3 @@ class MultiProgressWidget(_Widget):
         else:
             self.elapsed_time.value = _BOX.format("<b>Finished:</b> no tasks given")
 
-
-def _group_of(group_by):
-    """state -> its group, for ``group_by``: "prefix", "spans" or a function of the key."""
-    if group_by in (None, "prefix"):
-        return lambda state: key_split(state.key)
-    if group_by == "spans":
-        return lambda state: state.span or DEFAULT_SPAN
-    if callable(group_by):
-        return lambda state: group_by(state.key)
-    raise ValueError(f"`group_by` should be 'spans', 'prefix', or a Callable, got {group_by!r}")

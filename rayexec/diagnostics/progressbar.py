@@ -8,7 +8,7 @@ import sys
 import threading
 
 from ..functions import futures_of
-from .progress_counts import FuturesProgress, Updates, tracked_states
+from .progress_counts import FuturesProgress, Updates, group_of, tracked_states
 
 
 def in_kernel() -> bool:
@@ -98,8 +98,7 @@ def progress(*futures, notebook=None, multi=True, complete=True, group_by="prefi
     >>> progress(client.map(time.sleep, [0.5] * 4))  # doctest: +SKIP
     [########################################] | 100% Completed |  1.0s
     """
-    if group_by not in ("spans", "prefix") and not callable(group_by):
-        raise ValueError(f"`group_by` should be 'spans', 'prefix', or a Callable, got {group_by!r}")
+    group_of(group_by)  # a ValueError for an unknown grouping, notebook or not
     found = futures_of(list(futures))
     if notebook is None:
         notebook = in_kernel()
