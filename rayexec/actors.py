@@ -43,6 +43,7 @@ from .future import Future
 from .keys import submit_key
 from .nesting import collect
 from .state import TaskState, on_completed, watch
+from .workers.preloads import run_once as run_preloads
 
 # Coroutine method calls an actor runs at once (each holds a thread of Ray's
 # concurrency group while it waits on the actor's event loop).
@@ -122,6 +123,7 @@ class ActorHost:
         self._loop = None
         self._loop_lock = threading.Lock()
         try:
+            run_preloads()
             self._object, _ = run_call(_rayexec_cls, _rayexec_layout, args, kwargs)
         except BaseException as exc:  # reported by ready(), as the Future's error
             self._error = exc

@@ -54,6 +54,7 @@ from .workers.executor_methods import ExecutorMethods, upload_runtime_env
 from .workers.methods import WorkerMethods
 from .workers.plugin_methods import PluginMethods
 from .workers.plugins import merge_runtime_envs
+from .workers.preloads import run_once as run_preloads
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         self.status = "newly-created"
         self._states: weakref.WeakValueDictionary[str, TaskState] = weakref.WeakValueDictionary()
         self._lock = threading.RLock()
-        self._remote = RemoteFunctions()
+        self._remote = RemoteFunctions(prepare=run_preloads)
         self._generation = 0  # bumped by restart(): new tasks run in fresh worker processes
         self._executors: ExecutorPool | None = None  # actors for single calls, made on first use
         self._forgotten: set[TaskState] = set()  # fire_and_forget keeps these until done

@@ -100,18 +100,24 @@ def run_batch(func: Callable, kwargs: dict, elements: list[tuple], retries: int)
     return (*values, receipt)
 
 
-def _call_task(func):
+def _call_task(func, prepare):
     def task(layout, /, *args, **kwargs):
+        prepare()
         return run_call(func, layout, args, kwargs)
 
     return _named_after(task, func)
 
 
-def _batch_task(func):
+def _batch_task(func, prepare):
     def task(kwargs, elements, retries):
+        prepare()
         return run_batch(func, kwargs, elements, retries)
 
     return _named_after(task, func)
+
+
+def _nothing_to_prepare() -> None:
+    pass
 
 
 def _named_after(task, func):
@@ -128,11 +134,16 @@ class RemoteFunctions:
     Ray ships a remote function to the cluster once and workers cache it, so a
     function submitted 10,000 times is pickled once -- as raw Ray does.  The
     cache is bounded and keyed by the function object.
+
+    ``prepare`` runs in the worker process before each call (it travels by
+    reference): the worker's own set-up, such as its preloads, which this
+    module knows nothing of.
     """
 
-    def __init__(self, size: int = 512):
+    def __init__(self, size: int = 512, prepare: Callable[[], None] | None = None):
         self._cache: OrderedDict = OrderedDict()
         self._size = size
+        self._prepare = prepare or _nothing_to_prepare
 
     def call(self, func: Callable):
         """The remote function running ``func`` on one call (two returns)."""
@@ -154,8 +165,7 @@ class RemoteFunctions:
                 self._cache.popitem(last=False)
         return entry
 
-    @staticmethod
-    def _make(func):
+    def _make(self, func):
         import ray
 
         if not callable(func):
@@ -167,6 +177,6 @@ class RemoteFunctions:
                 f"rayexec cannot serialise the function {func!r} to send it to the "
                 f"cluster: {type(exc).__name__}: {exc}"
             ) from exc
-        call = ray.remote(num_returns=2)(_call_task(func))
-        batch = ray.remote(_batch_task(func))
+        call = ray.remote(num_returns=2)(_call_task(func, self._prepare))
+        batch = ray.remote(_batch_task(func, self._prepare))
         return call, batch

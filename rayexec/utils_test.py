@@ -27,6 +27,7 @@ import concurrent.futures
 import contextlib
 import functools
 import inspect
+import json
 import logging
 import os
 import tempfile
@@ -49,7 +50,8 @@ __all__ = [
     "clean", "cleanup", "client", "client_no_amm", "client_secondary", "cluster",
     "cluster_fixture", "dec", "div", "double", "gen_cluster", "gen_test", "gen_tls_cluster",
     "inc", "loop",
-    "loop_in_thread", "map_varying", "mul", "nodebug", "poll_for", "popen", "running_loop", "randominc",
+    "loop_in_thread", "map_varying", "mul", "nodebug", "nodebug_setup_module",
+    "nodebug_teardown_module", "poll_for", "popen", "running_loop", "randominc",
     "s", "slowadd", "slowdec", "slowdouble", "slowidentity", "slowinc", "slowsum", "throws",
     "varying", "wait_for",
 ]
@@ -151,6 +153,21 @@ def nodebug(func):
                 os.environ["PYTHONASYNCIODEBUG"] = saved
 
     return without_debug
+
+
+def nodebug_setup_module(module) -> None:
+    """A test module's ``setup_module``: run its tests without asyncio's debug mode.
+
+    >>> setup_module = nodebug_setup_module  # in a test module  # doctest: +SKIP
+    """
+    module._saved_asyncio_debug = os.environ.pop("PYTHONASYNCIODEBUG", None)
+
+
+def nodebug_teardown_module(module) -> None:
+    """A test module's ``teardown_module``: asyncio's debug mode back as it was."""
+    saved = getattr(module, "_saved_asyncio_debug", None)
+    if saved is not None:
+        os.environ["PYTHONASYNCIODEBUG"] = saved
 
 
 _varying_files: list[str] = []
@@ -298,10 +315,12 @@ class _TestCluster:
         self._nodes: list = []  # ((nthreads, memory), node) for each worker node
         self._failed: BaseException | None = None  # why the cluster could not start
 
-    def ensure(self, nthreads: list[int], memory: int | None = None
+    def ensure(self, nthreads: list[int], memory: int | None = None, environment: str = ""
                ) -> tuple[TestScheduler, list[TestWorker]]:
         """The scheduler and workers, started or reshaped to ``nthreads`` (and each
-        ``memory`` bytes, Ray's ``memory`` resource) if ours."""
+        ``memory`` bytes, Ray's ``memory`` resource, and the preloads
+        ``environment`` names, :func:`~.workers.preloads.node_environment` as JSON)
+        if ours."""
         import ray
 
         with self._lock:
@@ -317,7 +336,7 @@ class _TestCluster:
             elif self._cluster is not None and not self._connected():
                 self._connect()  # back from a cluster a test started (see _connect)
             if self._cluster is not None:
-                self._reshape([(n, memory) for n in nthreads])
+                self._reshape([(n, memory, environment) for n in nthreads])
             return self._describe(len(nthreads))
 
     def _start(self) -> None:
@@ -368,7 +387,9 @@ class _TestCluster:
             ray.shutdown()
 
     def _reshape(self, shapes: list[tuple]) -> None:
-        """Worker nodes of these ``(nthreads, memory)`` shapes, in this order."""
+        """Worker nodes of these ``(nthreads, memory, environment)`` shapes, in this order."""
+        from .deploy.ray_node import environ_while
+
         wanted = list(shapes)
         kept = []
         for shape, node in self._nodes:
@@ -378,9 +399,10 @@ class _TestCluster:
             else:
                 self._cluster.remove_node(node)
         for shape in wanted:
-            nthreads, memory = shape
+            nthreads, memory, environment = shape
             sizes = {"memory": memory} if memory else {}
-            with _head_auth_mode(self._cluster.address):
+            with _head_auth_mode(self._cluster.address), environ_while(
+                    json.loads(environment or "{}")):
                 kept.append((shape, self._cluster.add_node(
                     num_cpus=nthreads, object_store_memory=100 * 2**20, wait=False, **sizes)))
         # Order the workers as asked, so that `a` has nthreads[0] threads.
@@ -514,6 +536,7 @@ def cluster(nworkers=2, nanny=False, worker_kwargs=None, active_rpc_timeout=10,
     """
     nthreads = (worker_kwargs or {}).get("nthreads", 1)
     memory = (worker_kwargs or {}).get("memory_limit")
+    preload = (worker_kwargs or {}).get("preload")
     if isinstance(memory, str):
         from dask.utils import parse_bytes
 
@@ -526,7 +549,11 @@ def cluster(nworkers=2, nanny=False, worker_kwargs=None, active_rpc_timeout=10,
                     address, workers):
                 yield address, workers
             return
-        s, workers = _test_cluster.ensure([nthreads] * nworkers, memory)
+        from .workers.preloads import node_environment
+
+        environment = json.dumps(node_environment(preload, (worker_kwargs or {}).get(
+            "preload_argv")), sort_keys=True)
+        s, workers = _test_cluster.ensure([nthreads] * nworkers, memory, environment)
         try:
             yield ({"address": s.address},
                    [{"address": w.address, "proc": _process_of(w)} for w in workers])

@@ -172,6 +172,32 @@ def test_cluster_gives_workers_the_memory_asked_for():
     assert out.stdout.strip().splitlines()[-1] == str([2**30, 2**30])
 
 
+_PRELOAD_PROGRAM = """
+import os, sys, tempfile
+from rayexec import Client
+from rayexec.utils_test import cluster
+
+folder = tempfile.mkdtemp()
+with open(os.path.join(folder, "where_preloaded.py"), "w") as f:
+    f.write("seen = {}\\ndef dask_setup(worker):\\n    seen['address'] = worker.address\\n")
+sys.path.insert(0, folder)  # as distributed's workers inherit the test's sys.path
+
+def preloaded():
+    import where_preloaded
+    return where_preloaded.seen["address"]
+
+for preload in ([os.path.join(folder, "where_preloaded.py")], ["where_preloaded"]):
+    with cluster(worker_kwargs={"preload": preload}) as (s, workers):
+        with Client(s["address"]) as c:
+            print(c.run(preloaded) == {w["address"]: w["address"] for w in workers})
+"""
+
+
+def test_cluster_gives_workers_their_preloads():
+    out = run_program(_PRELOAD_PROGRAM)
+    assert out.stdout.strip().splitlines()[-2:] == ["True", "True"], out.stdout
+
+
 _GIVE_WAY_PROGRAM = """
 from rayexec import Client, LocalCluster
 from rayexec.utils_test import cluster
@@ -228,3 +254,16 @@ def test_a_worker_of_cluster_ends_as_its_process_is_terminated_and_work_goes_on(
     lines = run_program(_TERMINATE_PROGRAM).stdout.strip().splitlines()
     assert lines[-5:] == ["computed True", "pid True", "ended True", "after 55 10",
                           "again 2 True"], lines
+
+
+def test_nodebug_module_setup_turns_asyncio_debug_off_for_the_module(monkeypatch):
+    import types
+
+    from rayexec.utils_test import nodebug_setup_module, nodebug_teardown_module
+
+    monkeypatch.setenv("PYTHONASYNCIODEBUG", "1")
+    module = types.ModuleType("a_timing_sensitive_test_module")
+    nodebug_setup_module(module)
+    assert "PYTHONASYNCIODEBUG" not in os.environ
+    nodebug_teardown_module(module)
+    assert os.environ["PYTHONASYNCIODEBUG"] == "1"

@@ -32,7 +32,7 @@ from .fault_settings import bounded_memory_retries, outliving_the_head
 from .grpc_fork import import_grpc
 from .local_cluster import LocalCluster, warn_processes_false
 from .ray_logs import quiet_ray
-from .ray_node import dashboard_host_port, on_lasting_thread, use_node_settings
+from .ray_node import dashboard_host_port, environ_while, on_lasting_thread, use_node_settings
 
 logger = logging.getLogger(__name__)
 
@@ -190,7 +190,9 @@ class ThisProcessHead:
     ``ray.shutdown()``.  Made by :meth:`factory` for ``LocalCluster.around``.
     """
 
-    def __init__(self, dashboard_address, num_cpus, memory, object_store_memory, resources):
+    def __init__(self, dashboard_address, num_cpus, memory, object_store_memory, resources,
+                 environment=None):
+        self._environment = dict(environment or {})  # for the head's worker processes
         self._options = dict(num_cpus=num_cpus, object_store_memory=object_store_memory,
                              resources=resources, include_dashboard=dashboard_address is not None)
         if memory:
@@ -216,7 +218,9 @@ class ThisProcessHead:
         # The head's processes are this process's children and read its environment.
         use_node_settings(os.environ)
         # Ray's processes stop when the thread that started them ends.
-        context = on_lasting_thread(ray.init, address="local", **self._options, **quiet_ray())
+        with environ_while(self._environment):
+            context = on_lasting_thread(ray.init, address="local", **self._options,
+                                        **quiet_ray())
         self._started = True
         self._joinable_at(int(context.address_info["gcs_address"].rpartition(":")[2]))
         self.dashboard_url = _http(context.dashboard_url)

@@ -24,6 +24,7 @@ import warnings
 import weakref
 
 from ..workers.dashboard import dashboard_link
+from ..workers.preloads import node_environment
 from .addresses import normalize_address
 from .memory import default_object_store_memory, node_sizes
 from .ray_node import (  # noqa: F401  (free_port: public)
@@ -97,7 +98,8 @@ class LocalCluster:
     def _setup(self, head, *, name=None, n_workers=None, threads_per_worker=None,
                processes=None, host=None, scheduler_port=0, dashboard_address=None,
                asynchronous=False, memory_limit="auto", resources=None,
-               object_store_memory=None, **ignored) -> None:
+               object_store_memory=None, preload=None, preload_argv=None,
+               **ignored) -> None:
         for arg, value in (("n_workers", n_workers), ("threads_per_worker", threads_per_worker)):
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                       or value < 0):
@@ -119,11 +121,13 @@ class LocalCluster:
         if object_store_memory:  # Ray's own per-node setting wins
             self._store = int(object_store_memory)
         self._resources = resources
+        self._environment = node_environment(preload, preload_argv)
         self._workers: list[RayNode] = []
         self._lock = threading.RLock()
         self._adaptive = None
         sizes = dict(num_cpus=threads_per_worker, memory=self._memory,
-                     object_store_memory=self._store, resources=resources)
+                     object_store_memory=self._store, resources=resources,
+                     environment=self._environment)
         if head is None:
             head = RayNode(port=scheduler_port or None, dashboard_address=dashboard_address,
                            host=host, private=True, **sizes)
@@ -209,7 +213,7 @@ class LocalCluster:
             del self._workers[max(0, n - 1):]
             new = [RayNode(self._head.address, num_cpus=self._threads, memory=self._memory,
                            object_store_memory=self._store, resources=self._resources,
-                           private=True)
+                           environment=self._environment, private=True)
                    for _ in range(max(0, n - 1 - len(self._workers)))]
             try:
                 start_together(new)
@@ -343,21 +347,22 @@ class Worker(_NodeRole):
 
     ``Worker("tcp://host:port")``, ``Worker(host, port)`` or the first
     dask.distributed's ``Worker(scheduler="tcp://host:port")``.  ``nthreads``
-    is its CPU count (default: all of this machine's).
+    is its CPU count (default: all of this machine's); ``preload`` and
+    ``preload_argv`` are its worker processes' preloads (:mod:`~rayexec.workers.preloads`).
 
     >>> w = Worker("tcp://127.0.0.1:8786", nthreads=2)  # doctest: +SKIP
     """
 
     def __init__(self, scheduler_ip=None, scheduler_port=None, *, scheduler=None, nthreads=None,
-                 resources=None, data=None, **kwargs):
+                 resources=None, data=None, preload=None, preload_argv=None, **kwargs):
         address = scheduler or scheduler_ip
         if address is None:
             raise TypeError("Worker needs the scheduler's address: Worker('tcp://host:port')")
         if scheduler_port is not None:
             address = f"{address}:{scheduler_port}"
         self.scheduler_address = normalize_address(address)
-        self._node = RayNode(self.scheduler_address, num_cpus=nthreads,
-                             resources=resources).start()
+        self._node = RayNode(self.scheduler_address, num_cpus=nthreads, resources=resources,
+                             environment=node_environment(preload, preload_argv)).start()
         self.status = "running"
 
     @property

@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 
+from ..workers.preloads import node_environment
 from .addresses import normalize_address
 from .local_cluster import start_together, stop_nodes
 from .memory import default_object_store_memory, node_sizes
@@ -37,7 +38,8 @@ UNSUPPORTED_FLAGS = {
     "--dashboard-prefix": "a reverse proxy in front of Ray's dashboard",
     "--use-xheaders": "a reverse proxy in front of Ray's dashboard",
     "--pid-file": "the shell's $! (the command runs in the foreground until stopped)",
-    "--preload": "a Ray runtime environment (worker_process_setup_hook)",
+    "--preload": "a worker's --preload, or a Ray runtime environment "
+                 "(worker_process_setup_hook)",
     "--preload-nanny": "a Ray runtime environment (worker_process_setup_hook)",
     "--idle-timeout": "Ray's autoscaler (idle_timeout_minutes in a `ray up` config)",
     "--worker-port": "Ray's own port ranges (ray start --min-worker-port/--max-worker-port)",
@@ -222,7 +224,12 @@ def add_worker_arguments(parser) -> None:
                              f"its --scheduler-file to appear) before giving up; default "
                              f"{JOIN_WAIT:g}.  Once joined, a Ray node stops when its head "
                              "is gone")
-    _add_common(parser, {**UNSUPPORTED_FLAGS, "--dashboard-address": (
+    parser.add_argument("--preload", action="append", default=None, metavar="MODULE",
+                        help="a module, .py file or script each worker process runs before "
+                             "its tasks (its dask_setup(worker)); may be repeated")
+    worker_only = {flag: instead for flag, instead in UNSUPPORTED_FLAGS.items()
+                   if flag != "--preload"}
+    _add_common(parser, {**worker_only, "--dashboard-address": (
         "the head's dashboard (dscheduler --dashboard-address), which shows every node")})
 
 
@@ -285,7 +292,8 @@ def _worker_nodes(args) -> tuple[list[RayNode], str]:
     nodes = [RayNode(address, num_cpus=nthreads, resources=parse_resources(args.resources),
                      memory=memory, object_store_memory=store, host=_ray_host(args.host),
                      node_name=name, private=True, verbose=args.verbose,
-                     join_timeout=args.death_timeout)
+                     join_timeout=args.death_timeout,
+                     environment=node_environment(args.preload))
              for name in names]
     return nodes, address
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import collections
 import concurrent.futures
+import contextlib
 import json
 import logging
 import os
@@ -53,6 +54,23 @@ _LAUNCHER = (
 # Threads that live as long as the program, to start node processes from.
 _LASTING_THREADS = concurrent.futures.ThreadPoolExecutor(
     max_workers=2, thread_name_prefix="rayexec-node-starter")
+
+
+@contextlib.contextmanager
+def environ_while(values: dict):
+    """``os.environ`` with ``values`` inside the block: the Ray processes started
+    there inherit them (and pass them on to their worker processes); this process
+    gets its own back after."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, before in saved.items():
+            if before is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = before
 
 
 def use_node_settings(env) -> None:
@@ -187,7 +205,7 @@ class RayNode:
                  object_store_memory: int | None = None, memory: int | None = None,
                  dashboard_address=None, host: str | None = None, node_name: str | None = None,
                  private: bool = False, verbose: bool = False,
-                 join_timeout: float = JOIN_WAIT):
+                 join_timeout: float = JOIN_WAIT, environment: dict | None = None):
         self.head = address is None
         self.port = port if port is not None else None
         self.address = address
@@ -196,6 +214,7 @@ class RayNode:
         self.dashboard_url: str | None = None
         self.verbose = verbose
         self.join_timeout = join_timeout
+        self.environment = dict(environment or {})  # passed on to its worker processes
         self.temp_dir = tempfile.mkdtemp(prefix="rayexec-") if private else None
         self._keep_files = False  # a node that failed to start keeps its logs for the user
         self._lines: collections.deque[str] = collections.deque(maxlen=300)
@@ -258,7 +277,7 @@ class RayNode:
 
             check_reachable(self.address, timeout=self.join_timeout)
         self._keep_files = False
-        env = dict(os.environ)
+        env = {**os.environ, **self.environment}
         # Drain on SIGTERM exists for Ray Serve; a scheduler or worker stops at once,
         # as distributed's do.
         env.setdefault("RAY_GRACEFUL_SHUTDOWN_DRAIN_TIMEOUT_S", "0")

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..errors import RemoteFailure, record_traceback
 from ..value_types import describe
+from ..workers.preloads import run_once as run_preloads
 from . import pickling
 
 
@@ -38,6 +39,7 @@ def run_part(blob: bytes, input_keys: list, n_bundles: int, output_keys: list,
     >>> run_part(blob, [], 1, ["z"], [["y"]], {}, {"x": 41})
     (43, {'y': 42}, ['int'])
     """
+    run_preloads()
     n_inputs = len(input_keys)
     nodes = pickling.loads(blob, list(values[n_inputs + n_bundles:]))
     cache = dict(zip(input_keys, values[:n_inputs], strict=True))

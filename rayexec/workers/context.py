@@ -27,9 +27,14 @@ class SchedulerAddress:
     address: str
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)
 class Worker:
-    """The worker running the current task, as far as Ray can tell it."""
+    """The worker running the current task, as far as Ray can tell it.
+
+    One object per worker process, as distributed's ``Worker``: attributes a
+    preload's ``dask_setup(worker)`` or a plugin's ``setup`` sets on it are there
+    for every later task of the process (``get_worker().db``).
+    """
 
     address: str
     id: str  # the Ray node id

@@ -40,6 +40,7 @@ import dask.config
 from ..execution import run_call
 from ..state import on_completed
 from .nodes import alive_workers
+from .preloads import run_once as run_preloads
 
 # Calls one actor holds at once (running or queued in its process).  Enough to
 # keep it busy while the client sends the next ones; past it calls become Ray
@@ -74,6 +75,7 @@ class _Executor:
     """The actor: runs one call at a time, exactly as a call task does."""
 
     def call(self, func, layout, /, *args, **kwargs):
+        run_preloads()
         return run_call(func, layout, args, kwargs)
 
     def ready(self) -> bool:

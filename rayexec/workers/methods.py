@@ -19,11 +19,13 @@ from ..state import FINISHED
 from . import nodes, placement, replication
 from .context import get_worker
 from .dashboard import dashboard_link
+from .preloads import run_once as run_preloads
 
 WAIT_POLL = 0.2  # seconds between looks at the cluster in wait_for_workers
 
 
 def _run_here(function, args, kwargs, wants_worker):
+    run_preloads()
     # distributed passes the Worker to functions that ask for it by name.
     if wants_worker:
         kwargs = {**kwargs, "dask_worker": get_worker()}

@@ -284,7 +284,12 @@ class _Setups:
 
     def __call__(self) -> None:
         from .context import get_worker
+        from .preloads import PreloadError, run_once
 
+        try:
+            run_once()  # a worker's preloads come before its plugins, as in distributed
+        except PreloadError:
+            pass  # reported by every task this process runs
         worker = get_worker()
         for name, plugin in self.chosen:
             try:

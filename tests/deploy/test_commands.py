@@ -191,7 +191,7 @@ def test_dcenter_default_port_in_help():
 
 @pytest.mark.parametrize("command", ["dscheduler", "dworker"])
 @pytest.mark.parametrize("flag, instead", [("--interface", "--host"),
-                                           ("--preload", "runtime environment"),
+                                           ("--preload-nanny", "runtime environment"),
                                            ("--pid-file", "$!")])
 def test_dask_flags_without_a_ray_meaning_say_what_to_use(command, flag, instead):
     done = subprocess.run([os.path.join(BIN, command), flag, "x"], capture_output=True,

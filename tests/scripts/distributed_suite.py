@@ -56,6 +56,9 @@ FILES = [
     "distributed/tests/test_failed_workers.py",
     "distributed/tests/test_worker.py",
     "distributed/diagnostics/tests/test_progress_widgets.py",
+    "distributed/diagnostics/tests/test_task_stream.py",
+    "distributed/tests/test_stress.py",
+    "distributed/tests/test_preload.py",
 ]
 
 # "file::test" -> why it is not a public-API test.  Only tests that read the
