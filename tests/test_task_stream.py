@@ -111,3 +111,20 @@ def test_ray_names_tasks_by_prefix_and_the_stream_still_tells_their_keys(client)
     names = {t.name for t in ray_tasks.tasks() if t.states.get("RUNNING", 0) >= start - 1}
     assert "named-by-prefix" in names
     assert not names & keys
+
+
+def test_the_stream_records_from_the_first_time_it_is_asked_for(client, monkeypatch):
+    # distributed: "the task stream diagnostic does not run by default. You may wish
+    # to call this function once before you start work to ensure that things start
+    # recording, and then again after you have completed."
+    from rayexec.diagnostics import task_stream
+
+    monkeypatch.setattr(task_stream, "_recording_since", None)
+    before = client.map(inc, range(3), pure=False, batch_size=1)
+    client.gather(before)
+    first = {r["key"] for r in client.get_task_stream()}
+    after = client.map(inc, range(3), pure=False, batch_size=1)
+    client.gather(after)
+    second = {r["key"] for r in client.get_task_stream()}
+    assert not first & {f.key for f in before}
+    assert {f.key for f in after} <= second and not second & {f.key for f in before}

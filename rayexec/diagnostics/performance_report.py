@@ -15,6 +15,8 @@ import html
 import inspect
 import time
 
+from . import task_stream
+
 
 class performance_report:
     """Gather the task stream of the block and write it, with the code, to ``filename``.
@@ -49,6 +51,7 @@ class performance_report:
         except (OSError, TypeError):  # typed at a prompt: no source file
             self.code = ""
         self.start = time.time()
+        task_stream.start_recording(self.start)
         return self
 
     def __exit__(self, *exc) -> None:

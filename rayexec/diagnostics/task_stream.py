@@ -34,6 +34,26 @@ ACTIONS = {"task:deserialize_arguments": "transfer", "task:execute": "compute"}
 # (RAY_task_events_report_interval_ms); reading sooner would miss the last tasks.
 REPORT_DELAY = 1.5
 
+# When this process first asked for the task stream (None: not yet).  Ray records
+# every task anyway; the stream shows those since then, as distributed's, which
+# starts recording when the task stream is first asked for ("call this function
+# once before you start work to ensure that things start recording").
+_recording_since: float | None = None
+
+
+def start_recording(at: float | None = None) -> float:
+    """Start the task stream at ``at`` (default now) unless it started earlier; when
+    it started.
+
+    >>> start_recording(5.0) <= 5.0
+    True
+    """
+    global _recording_since
+    at = time.time() if at is None else at
+    if _recording_since is None or at < _recording_since:
+        _recording_since = at
+    return _recording_since
+
 
 def record(task: ray_tasks.RayTask, where: dict[str, str], held: dict | None = None) -> dict:
     """The task-stream record of one finished Ray task; ``where`` maps node ids to
@@ -80,13 +100,18 @@ def _as_time(value, now: float) -> float | None:
 
 def collect(start=None, stop=None, count=None, held: dict | None = None) -> list[dict]:
     """Records of this job's tasks that finished between ``start`` and ``stop``, oldest
-    first; the last ``count`` when given.
+    first; the last ``count`` when given.  Without ``start``, those since the task
+    stream started recording (:func:`start_recording`, which a first call does);
+    Ray keeps the earlier ones too, so an explicit ``start`` may reach before that.
 
     Tasks that finished just now reach Ray's records within about a second:
     this waits until those have arrived.
     """
     now = time.time()
+    since = start_recording(now)
     start, stop = _as_time(start, now), _as_time(stop, now)
+    if start is None:
+        start = since
     if count is not None and (not isinstance(count, int) or count < 0):
         raise ValueError(f"count must be a non-negative int, got {count!r}")
     time.sleep(max(0.0, (now if stop is None else min(stop, now)) + REPORT_DELAY - time.time()))
@@ -128,6 +153,7 @@ class get_task_stream:
 
         self.client = self.client or default_client()
         self.start = time.time()
+        start_recording(self.start)
         return self
 
     def __exit__(self, *exc) -> None:
