@@ -3,6 +3,10 @@
 Several Futures may share one key (and its :class:`~rayexec.state.TaskState`);
 the data lives while any of them does.  When the last goes, the state and its
 ObjectRef go with it and Ray frees the object.
+
+A Future is a dask ``TaskRef`` to its key, as distributed's is: dask's graphs
+refer to it by key (``dask.delayed(future)`` is the future's key).  Unlike a
+plain ``TaskRef``, each Future is equal only to itself, as in distributed.
 """
 
 from __future__ import annotations
@@ -10,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import threading
 from typing import TYPE_CHECKING, Any
+
+from dask._task_spec import TaskRef
 
 from . import data, value_types
 from .errors import (
@@ -26,7 +32,7 @@ if TYPE_CHECKING:
     from .client import Client
 
 
-class Future:
+class Future(TaskRef):
     """A remotely running computation, or its result.
 
     Made by :meth:`Client.submit`, :meth:`Client.map` and :meth:`Client.scatter`;
@@ -196,6 +202,12 @@ class Future:
 
             state.add_callback(wake)
             await done
+
+    # Each handle is its own, as distributed's (a TaskRef equals any with its key).
+    __hash__ = object.__hash__
+
+    def __eq__(self, other):
+        return self is other
 
     # -- travelling -----------------------------------------------------------------
     def __reduce__(self):

@@ -163,7 +163,8 @@ class DaskMethods:
         call_defaults = {**dask.get_annotations(),
                          **{k: v for k, v in options.items() if v}}
         with self._lock:
-            held = self._held_states(graph.nodes)
+            # a requested key may be a future's own (dask.delayed(future) is its key)
+            held = self._held_states(graph.nodes, keys)
         parts = partition(graph, keys, held, nodes.cluster_cpus(), call_defaults)
         states = {**held, **launch(self, parts, held)}
         del started_actors  # held until the tasks using them were launched
@@ -192,10 +193,11 @@ class DaskMethods:
                                        **node.kwargs))
         return started
 
-    def _held_states(self, nodes: dict) -> dict:
-        """The client's live states for keys in ``nodes`` or needed by them: inputs, not tasks."""
+    def _held_states(self, nodes: dict, requested=()) -> dict:
+        """The client's live states for keys in ``nodes``, needed by them or
+        ``requested``: inputs, not tasks."""
         table = self._states
-        candidates = set(nodes)
+        candidates = set(nodes).union(requested)
         for node in nodes.values():
             candidates.update(node.dependencies)
         held = {}

@@ -53,6 +53,23 @@ def test_delayed_over_futures(client):
     assert client.compute(delayed(operator.mul)(a, 5)).result() == 10
 
 
+def test_a_future_is_a_dask_reference_to_its_key(client):
+    # as distributed's Future, a dask TaskRef: dask.delayed(future) *is* the future
+    from dask._task_spec import TaskRef
+
+    x = client.scatter(41)
+    assert isinstance(x, TaskRef)
+    as_delayed = delayed(x)
+    assert as_delayed.key == x.key
+    assert client.compute(as_delayed).result() == 41 and as_delayed.compute() == 41
+    assert client.compute(delayed(inc)(x=x)).result() == 42
+    array = da.from_delayed(delayed(client.submit(np.arange, 5)), shape=(5,), dtype=int)
+    assert array.sum().compute() == 10
+    # each handle equals only itself, as in distributed (a TaskRef equals any of its key)
+    again = Future(x.key, client)
+    assert again != x and len({x, again}) == 2
+
+
 def test_a_failed_future_fails_what_is_built_on_it(client):
     bad = client.submit(operator.truediv, 1, 0)
     with pytest.raises(ZeroDivisionError):

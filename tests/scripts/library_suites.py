@@ -102,9 +102,6 @@ KNOWN_FAILURES: dict[str, dict[str, str]] = {
         "dask/tests/test_distributed.py::test_map_partitions_df_input":
             "LocalCluster(processes=False) warns that tasks still run in Ray worker "
             "processes, and dask's test settings turn that warning into an error",
-        "dask/tests/test_distributed.py::test_delayed_future":
-            "not yet: rayexec's Future is not a dask TaskRef, so dask.delayed(future) "
-            "gets a key of its own instead of the future's",
     },
     "joblib": {
         "joblib/test/test_dask.py::test_joblib_warning_inside_dask_daemonic_worker":
