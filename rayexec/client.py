@@ -16,7 +16,6 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-import cloudpickle
 import dask.config
 from dask.utils import format_bytes, funcname, parse_timedelta
 
@@ -447,20 +446,17 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         tens of microseconds and no call to the cluster.
         """
         name = task_name([key])
+        remote = self._with_options(self._remote.call(func), {**options, "name": name})
         spec = (func, args, kwargs)
         inputs: list[TaskState] = []
         layout, args, kwargs = self._prepare_arguments(args, kwargs, inputs)
         try:
             # Calls without placement hints or retries run on an executor actor when
             # one has room (see rayexec.workers.executor_actors); others are tasks.
-            # Either way the function is pickled once, where it is sent.
             refs = None if options else self._call_on_executor(func, layout, args, kwargs, name)
-            if refs is None:
-                remote = self._with_options(self._remote.call(func), {**options, "name": name})
-                refs = remote.remote(layout, *args, **kwargs)
-                if not options and self._executors is not None:
-                    self._executors.ran_as_task(refs[1])
-            value_ref, receipt_ref = refs
+            value_ref, receipt_ref = refs or remote.remote(layout, *args, **kwargs)
+            if refs is None and not options and self._executors is not None:
+                self._executors.ran_as_task(receipt_ref)
         except (TypeError, ValueError, AttributeError) as exc:
             raise _serialisation_error(func, exc) from exc
         remember_task(value_ref, key)
@@ -478,8 +474,8 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         # Ray's own retries still cover lost workers.
         options = {k: v for k, v in options.items() if k != "retry_exceptions"}
         options["num_returns"] = len(chunk) + 1
+        remote = self._with_options(self._remote.batch(func), options)
         try:
-            remote = self._with_options(self._remote.batch(func), options)
             refs = remote.remote(kwargs, [element for _, element in chunk], int(retries or 0))
         except (TypeError, ValueError, AttributeError) as exc:
             raise _serialisation_error(func, exc) from exc
@@ -821,13 +817,6 @@ def _cluster_address(address, scheduler_file):
 
 
 def _serialisation_error(func, exc: Exception) -> TypeError:
-    """What could not be pickled when sending a call: the function, or its arguments.
-    (Only a failure pickles the function a second time, to tell which.)"""
-    try:
-        cloudpickle.dumps(func)
-    except Exception as unpicklable:
-        return TypeError(f"rayexec cannot serialise the function {func!r} to send it to the "
-                         f"cluster: {type(unpicklable).__name__}: {unpicklable}")
     return TypeError(f"rayexec cannot serialise the arguments of {funcname(func)}() to send "
                      f"them to the cluster: {type(exc).__name__}: {exc}")
 

@@ -17,6 +17,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+import cloudpickle
 from dask.utils import funcname
 
 from .errors import RemoteFailure, record_traceback
@@ -169,7 +170,13 @@ class RemoteFunctions:
 
         if not callable(func):
             raise TypeError(f"expected a callable to run on the cluster, got {func!r}")
-        # Ray pickles the function when it first sends it; the caller reports a failure.
+        try:
+            cloudpickle.dumps(func)
+        except Exception as exc:
+            raise TypeError(
+                f"rayexec cannot serialise the function {func!r} to send it to the "
+                f"cluster: {type(exc).__name__}: {exc}"
+            ) from exc
         call = ray.remote(num_returns=2)(_call_task(func, self._prepare))
         batch = ray.remote(_batch_task(func, self._prepare))
         return call, batch
