@@ -219,6 +219,9 @@ class Future(TaskRef):
     def __dask_tokenize__(self):
         return (type(self).__name__, self.key)
 
+    def __str__(self) -> str:  # a TaskRef prints as its bare key; a Future as itself
+        return repr(self)
+
     def __repr__(self) -> str:
         state = self._state
         if state.status == FINISHED and state.value_type:

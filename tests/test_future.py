@@ -251,3 +251,10 @@ def test_timeouts_take_distributeds_forms(client):
     assert slow.result(timeout="60s") == 2
     with pytest.raises(TypeError, match="a timeout is seconds, a timedelta or a string"):
         slow.result(timeout=[1])
+
+
+def test_a_future_prints_as_its_repr_with_status(client):
+    # a dask TaskRef prints as its bare key; distributed's Future prints its repr
+    future = client.submit(sum, [1, 2])
+    future.result()
+    assert str(future) == repr(future) and str(future).startswith("<Future: finished")
