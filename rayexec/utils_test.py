@@ -287,23 +287,13 @@ class WorkerProcess:
 # -- the test cluster: one per process ---------------------------------------------
 
 
-@contextlib.contextmanager
-def _head_auth_mode(address: str):
-    """This process's environment -- which a node it starts inherits -- in the
-    authentication mode of the head at ``address``, whatever a test set."""
+def _head_auth_environment(address: str) -> dict:
+    """The environment -- which a node started here inherits -- that puts a
+    node in the authentication mode of the head at ``address``, whatever a test set."""
     from .deploy.addresses import auth_mode_of
 
     mode = auth_mode_of(address)
-    saved = os.environ.get("RAY_AUTH_MODE")
-    if mode is not None:
-        os.environ["RAY_AUTH_MODE"] = mode
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop("RAY_AUTH_MODE", None)
-        else:
-            os.environ["RAY_AUTH_MODE"] = saved
+    return {} if mode is None else {"RAY_AUTH_MODE": mode}
 
 
 class _TestCluster:
@@ -367,6 +357,7 @@ class _TestCluster:
         from .deploy.addresses import observe_auth_mode
         from .deploy.connect import clients_open, give_way_with
         from .deploy.ray_logs import quiet_ray
+        from .deploy.ray_node import environ_while
 
         if ray.is_initialized():  # still on a cluster a test started
             if clients_open():
@@ -375,7 +366,7 @@ class _TestCluster:
                     f"{ray.get_runtime_context().gcs_address} is still open")
             ray.shutdown()
         # That cluster may have left this process in token mode; ours may not be.
-        with _head_auth_mode(self._cluster.address):
+        with environ_while(_head_auth_environment(self._cluster.address)):
             observe_auth_mode()
             ray.init(address=self._cluster.address, **quiet_ray())
         give_way_with(self._give_way)
@@ -401,8 +392,8 @@ class _TestCluster:
         for shape in wanted:
             nthreads, memory, environment = shape
             sizes = {"memory": memory} if memory else {}
-            with _head_auth_mode(self._cluster.address), environ_while(
-                    json.loads(environment or "{}")):
+            with environ_while({**_head_auth_environment(self._cluster.address),
+                                **json.loads(environment or "{}")}):
                 kept.append((shape, self._cluster.add_node(
                     num_cpus=nthreads, object_store_memory=100 * 2**20, wait=False, **sizes)))
         # Order the workers as asked, so that `a` has nthreads[0] threads.

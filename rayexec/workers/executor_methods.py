@@ -49,8 +49,11 @@ class ExecutorMethods:
         import fails here.  Uploading a file of the same name again replaces it
         for later tasks.
         """
-        modules = _modules_in(filename)
-        uris = dict(zip(modules, upload("py_modules", list(modules.values()), "upload_file")))
+        # The staged copies are needed only until Ray has uploaded them.
+        with tempfile.TemporaryDirectory(prefix="rayexec-upload-") as staging:
+            modules = _modules_in(filename, staging)
+            uris = dict(zip(modules, upload("py_modules", list(modules.values()),
+                                            "upload_file")))
         with self._lock:
             uploads = dict(getattr(self, "_uploads", {}))
             uploads.update(uris)
@@ -81,13 +84,13 @@ def _import_all(names: list[str]) -> None:
         importlib.import_module(name)
 
 
-def _modules_in(filename) -> dict[str, str]:
-    """Module name -> local path of each module or package ``filename`` provides."""
+def _modules_in(filename, staging: str) -> dict[str, str]:
+    """Module name -> path, in the directory ``staging``, of each module or package
+    ``filename`` provides."""
     filename = os.fspath(filename)
     if not os.path.isfile(filename):
         raise FileNotFoundError(f"upload_file: no such file {filename!r}")
     stem, suffix = os.path.splitext(os.path.basename(filename))
-    staging = tempfile.mkdtemp(prefix="rayexec-upload-")
     if suffix == ".py":
         # A copy: later edits to the file must not change what tasks import.
         path = os.path.join(staging, os.path.basename(filename))

@@ -19,6 +19,7 @@ from ..state import FINISHED
 from . import nodes, placement, replication
 from .context import get_worker
 from .dashboard import dashboard_link
+from .hook_calls import completed
 from .preloads import run_once as run_preloads
 
 WAIT_POLL = 0.2  # seconds between looks at the cluster in wait_for_workers
@@ -30,18 +31,7 @@ def _run_here(function, args, kwargs, wants_worker):
     if wants_worker:
         kwargs = {**kwargs, "dask_worker": get_worker()}
     result = function(*args, **kwargs)
-    if inspect.isawaitable(result):  # a coroutine function: distributed awaits it
-        result = _await(result)
-    return result
-
-
-def _await(awaitable):
-    import asyncio
-
-    async def wait():
-        return await awaitable
-
-    return asyncio.run(wait())
+    return completed(result)  # a coroutine function: distributed awaits it
 
 
 @functools.cache

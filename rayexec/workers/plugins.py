@@ -24,12 +24,12 @@ called: Ray reports task transitions to its own records only (see
 
 from __future__ import annotations
 
-import atexit
 import os
 import shutil
 import tempfile
 import uuid
 
+from .hook_calls import teardown_at_exit
 from .uploads import upload
 
 # Set-up failures in this worker process: plugin name -> the exception.  A failing
@@ -182,17 +182,18 @@ class UploadDirectory(NannyPlugin):
 
     def runtime_env(self) -> dict:
         if self._uri is None:
-            self._uri = upload("working_dir", self._staged(), "UploadDirectory")
+            # The copy is needed only until Ray has uploaded it.
+            with tempfile.TemporaryDirectory(prefix="rayexec-dir-") as staging:
+                self._uri = upload("working_dir", self._staged(staging), "UploadDirectory")
         return {"working_dir": self._uri}
 
-    def _staged(self) -> str:
-        """A copy of the directory without the skipped files (the upload reads it once)."""
+    def _staged(self, staging: str) -> str:
+        """A copy, in the directory ``staging``, of the directory without the skipped files."""
         def ignore(folder, names):
             return [n for n in names if any(word in n for word in self.skip_words)
                     or any(rule(n) for rule in self.skip)]
 
-        target = os.path.join(tempfile.mkdtemp(prefix="rayexec-dir-"),
-                              os.path.basename(os.path.normpath(self.path)))
+        target = os.path.join(staging, os.path.basename(os.path.normpath(self.path)))
         shutil.copytree(self.path, target, ignore=ignore)
         return target
 
@@ -297,14 +298,7 @@ class _Setups:
             except BaseException as exc:  # reported by the registration probe
                 _failures[name] = exc
             else:
-                atexit.register(_teardown, plugin, worker)
-
-
-def _teardown(plugin, worker) -> None:
-    try:
-        plugin.teardown(worker)
-    except Exception:  # a process on its way out: nothing left to report to
-        pass
+                teardown_at_exit(plugin.teardown, worker)
 
 
 def probe(names: list[str]) -> dict:

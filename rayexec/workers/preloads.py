@@ -20,16 +20,16 @@ including the processes Ray starts later to replace dead ones.
 
 from __future__ import annotations
 
-import atexit
 import hashlib
 import importlib
 import importlib.util
-import inspect
 import json
 import os
 import sys
 import threading
 import types
+
+from .hook_calls import completed, teardown_at_exit
 
 ENV = "RAYEXEC_WORKER_PRELOAD"
 
@@ -145,7 +145,7 @@ def _run(setting: str | None) -> None:
                                f"{type(exc).__name__}: {exc}") from exc
         teardown = getattr(module, "dask_teardown", None)
         if teardown is not None:
-            atexit.register(_teardown, teardown, worker)
+            teardown_at_exit(teardown, worker)
 
 
 def _kind(name: str) -> str:
@@ -195,25 +195,7 @@ def _call(setup, worker, argv: list) -> None:
         result = setup.callback(worker, *context.args, **context.params)
     else:
         result = setup(worker)
-    if inspect.isawaitable(result):
-        import asyncio
-
-        asyncio.run(_awaited(result))
-
-
-async def _awaited(awaitable):
-    return await awaitable
-
-
-def _teardown(teardown, worker) -> None:
-    try:
-        result = teardown(worker)
-        if inspect.isawaitable(result):
-            import asyncio
-
-            asyncio.run(_awaited(result))
-    except Exception:  # a process on its way out: nothing left to report to
-        pass
+    completed(result)
 
 
 def _short(name: str) -> str:

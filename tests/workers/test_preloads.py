@@ -57,6 +57,7 @@ def test_dask_worker_takes_preload_flags(tmp_path):
     for node in nodes:  # built, not started
         spec = json.loads(node.environment[ENV])
         assert spec["preload"] == [str(script), "json"]
+        node.stop()  # removes the private directory the node was given
     missing = parser.parse_args(["127.0.0.1:1", "--preload", str(tmp_path / "gone.py")])
     with pytest.raises(FileNotFoundError, match="gone.py"):
         _worker_nodes(missing)
