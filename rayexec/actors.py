@@ -44,6 +44,7 @@ from .keys import submit_key
 from .nesting import collect
 from .state import TaskState, on_completed, watch
 from .workers.preloads import run_once as run_preloads
+from .writable import writable
 
 # Coroutine method calls an actor runs at once (each holds a thread of Ray's
 # concurrency group while it waits on the actor's event loop).
@@ -140,11 +141,11 @@ class ActorHost:
         value, _ = run_call(getattr(self._object, name), layout, args, kwargs)
         if asyncio.iscoroutine(value):
             value = self._await(value)
-        return value
+        return writable(value)
 
     def attribute(self, name: str):
         try:
-            return getattr(self._object, name)
+            return writable(getattr(self._object, name))
         except AttributeError as exc:
             raise record_traceback(exc) from None
 
@@ -231,8 +232,8 @@ def _rebuild_actor(cls, address, key, handle) -> Actor:
 def _prepare(args: tuple, kwargs: dict):
     """Futures in a method's arguments become refs, as for tasks (see ``execution``)."""
     futures = collect([args, kwargs], Future)
-    if not futures:
-        return None, args, kwargs
+    if not futures:  # arriving writable, as a task's arguments do
+        return None, tuple(map(writable, args)), {k: writable(v) for k, v in kwargs.items()}
     return futures[0].client._prepare_arguments(args, kwargs)
 
 

@@ -78,6 +78,25 @@ def wants_async(client, asynchronous: bool | None) -> bool:
     return getattr(loop, "asyncio_loop", loop) is running
 
 
+def on_client_loop(client) -> bool:
+    """Whether a Future's blocking method (``result``, ``exception``, ``traceback``)
+    gives an awaitable: called on the event loop of its client -- an asynchronous
+    client's, or a synchronous client's own background loop -- as distributed's
+    ``in_async_call`` decides.  From any other thread it blocks, as there.
+    """
+    loop = getattr(client, "_loop", None)
+    try:
+        running = asyncio.get_running_loop()
+    except RuntimeError:  # no loop runs in this thread
+        running = None
+    if loop is None:  # an asynchronous client not yet awaited, or a sync one without a loop
+        return running is not None and bool(getattr(client, "asynchronous", False))
+    own = getattr(loop, "asyncio_loop", loop)
+    if running is not None:
+        return own is running
+    return not own.is_running() and bool(getattr(client, "asynchronous", False))
+
+
 def async_capable(method: Callable) -> Callable:
     """Let ``method`` (whose signature has ``asynchronous=None``) return an awaitable.
 

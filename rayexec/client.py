@@ -55,6 +55,7 @@ from .workers.methods import WorkerMethods
 from .workers.plugin_methods import PluginMethods
 from .workers.plugins import merge_runtime_envs
 from .workers.preloads import run_once as run_preloads
+from .writable import writable
 
 logger = logging.getLogger(__name__)
 
@@ -532,7 +533,7 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
             state = self._usable_state(future)
             if inputs is not None:
                 inputs.append(state)
-            return data.argument(state)
+            return writable(data.argument(state))
 
         def slot(future: Future) -> Slot:
             nested.append(argument_of(future))
@@ -542,8 +543,8 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
             if isinstance(value, Future):
                 return argument_of(value)
             if isinstance(value, _CONTAINERS):
-                return replace(value, Future, slot)
-            return value
+                return writable(replace(value, Future, slot))
+            return writable(value)
 
         args = tuple(top(a) for a in args)
         kwargs = {k: top(v) for k, v in kwargs.items()}

@@ -19,6 +19,7 @@ from .errors import (
 )
 from .state import CANCELLED, ERROR, LOST, PENDING, TaskState
 from .value_types import describe
+from .writable import writable
 
 
 def put(value: Any):
@@ -26,7 +27,7 @@ def put(value: Any):
     import ray
 
     try:
-        return ray.put(value)
+        return ray.put(writable(value))
     except Exception as exc:
         raise TypeError(
             f"rayexec cannot serialise a {type(value).__name__} to scatter it: "

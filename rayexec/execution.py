@@ -23,6 +23,7 @@ from dask.utils import funcname
 from .errors import RemoteFailure, record_traceback
 from .nesting import replace
 from .value_types import describe
+from .writable import writable
 
 
 class Slot:
@@ -75,6 +76,12 @@ def run_call(func: Callable, layout: int | None, args: tuple, kwargs: dict) -> t
     return value, describe(value)
 
 
+def run_call_for_ray(func: Callable, layout, args: tuple, kwargs: dict) -> tuple:
+    """:func:`run_call` in a Ray task or actor call: its value made to arrive writable."""
+    value, receipt = run_call(func, layout, args, kwargs)
+    return writable(value), receipt
+
+
 def run_batch(func: Callable, kwargs: dict, elements: list[tuple], retries: int) -> tuple:
     """Run ``func`` on each element; one value per element, then one receipt for all.
 
@@ -94,7 +101,7 @@ def run_batch(func: Callable, kwargs: dict, elements: list[tuple], retries: int)
                 values.append(failure)
                 receipt.append(failure)
             else:
-                values.append(value)
+                values.append(writable(value))
                 receipt.append(describe(value))
             break
     return (*values, receipt)
@@ -103,7 +110,7 @@ def run_batch(func: Callable, kwargs: dict, elements: list[tuple], retries: int)
 def _call_task(func, prepare):
     def task(layout, /, *args, **kwargs):
         prepare()
-        return run_call(func, layout, args, kwargs)
+        return run_call_for_ray(func, layout, args, kwargs)
 
     return _named_after(task, func)
 

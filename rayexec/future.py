@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from dask._task_spec import TaskRef
 
 from . import data, value_types
+from .asynchronous import on_client_loop
 from .errors import (
     FutureCancelledError,
     TimeoutError,
@@ -98,8 +99,16 @@ class Future(TaskRef):
         """The result; raises the task's own exception if it failed.
 
         ``timeout`` (seconds) raises ``TimeoutError`` if the result is not ready
-        by then; a cancelled future raises ``CancelledError``.
+        by then; a cancelled future raises ``CancelledError``.  On the event loop
+        of an asynchronous client it gives an awaitable, as distributed's does.
+
+        >>> future.result()                          # doctest: +SKIP
+        2
+        >>> await future.result()  # asynchronous    # doctest: +SKIP
+        2
         """
+        if on_client_loop(self.client):
+            return self._when_done(self._result, timeout)
         try:
             return self._result(timeout)
         except Exception as exc:
@@ -124,7 +133,13 @@ class Future(TaskRef):
         return value
 
     def exception(self, timeout: float | None = None, **kwargs) -> BaseException | None:
-        """The exception the task raised, or None if it succeeded."""
+        """The exception the task raised, or None if it succeeded (an awaitable on
+        the event loop of an asynchronous client)."""
+        if on_client_loop(self.client):
+            return self._when_done(self._blocking_exception, timeout)
+        return self._blocking_exception(timeout)
+
+    def _blocking_exception(self, timeout) -> BaseException | None:
         state = self._wait(timeout)
         if state.status == CANCELLED:
             raise self._error(state)
@@ -136,7 +151,14 @@ class Future(TaskRef):
         >>> import traceback
         >>> traceback.format_tb(future.traceback())  # doctest: +SKIP
         ['  File "script.py", line 2, in div\\n    return x / y\\n']
+
+        An awaitable on the event loop of an asynchronous client.
         """
+        if on_client_loop(self.client):
+            return self._when_done(self._blocking_traceback, timeout)
+        return self._blocking_traceback(timeout)
+
+    def _blocking_traceback(self, timeout):
         state = self._wait(timeout)
         if state.status not in (ERROR, LOST):
             return None
@@ -184,11 +206,24 @@ class Future(TaskRef):
         self._state.add_callback(lambda _: client._run_callback(fn, self))
 
     def __await__(self):
-        return self._async_result().__await__()
+        return self._when_done(self._result, None).__await__()
 
-    async def _async_result(self):
-        await self._until_done()
-        return self.result()
+    async def _when_done(self, method, timeout):
+        """``method(None)`` once the future is done, waited for without blocking the loop."""
+        timeout = parse_timeout(timeout)
+        try:
+            await asyncio.wait_for(self._until_done(), timeout)
+        except asyncio.TimeoutError:
+            raise TimeoutError(f"{self.key} did not finish within {timeout} s") from None
+        try:
+            return method(None)
+        except Exception as exc:
+            if (short := only_remote_frames(exc)) is None:
+                raise
+            try:  # the user's frames below the awaiting one (see result)
+                raise short from short.__cause__
+            finally:
+                del short
 
     async def _until_done(self) -> None:
         """Wait, without blocking the event loop, until the state settles."""
@@ -279,3 +314,4 @@ def future_from_parts(key, ref, status, value_type, exception, client=None) -> F
                 watch_value(state, ref)
             client._states[key] = state
     return Future(key, client, state)
+

@@ -89,3 +89,67 @@ class LateLoopEvent(asyncio.Event):
     >>> asyncio.run(main())
     True
     """
+
+
+def log_errors(func=None, /, *, pdb: bool = False, unroll_stack: int = 0):
+    """Log an exception to the logger of the module it came from, then re-raise it.
+
+    As distributed's: a context manager (``with log_errors(): ...``), a bare
+    decorator (``@log_errors``) or one with parameters (``@log_errors(pdb=True)``),
+    for plain and coroutine functions.  ``unroll_stack`` skips that many frames
+    of the traceback when picking the module (for helpers that wrap others);
+    ``pdb=True`` opens the debugger after logging.
+
+    >>> @log_errors
+    ... def fails():
+    ...     raise ValueError("logged, then raised")
+    >>> fails()
+    Traceback (most recent call last):
+      ...
+    ValueError: logged, then raised
+    """
+    errors = _LogErrors(pdb, unroll_stack)
+    return errors(func) if func is not None else errors
+
+
+class _LogErrors:
+    def __init__(self, pdb: bool, unroll_stack: int):
+        self.pdb = pdb
+        self.unroll_stack = unroll_stack
+
+    def __call__(self, func):
+        import functools
+        import inspect
+
+        # The wrapper's own frame comes first in the traceback: the module is the next one's.
+        errors = _LogErrors(self.pdb, self.unroll_stack + 1)
+        if inspect.iscoroutinefunction(func):
+            async def logged(*args, **kwargs):
+                with errors:
+                    return await func(*args, **kwargs)
+        else:
+            def logged(*args, **kwargs):
+                with errors:
+                    return func(*args, **kwargs)
+        return functools.wraps(func)(logged)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc_value, tb):
+        if exc_type is None or not issubclass(exc_type, Exception):
+            return False  # KeyboardInterrupt, SystemExit, cancellation pass quietly
+        import logging
+        import traceback
+
+        frames = [frame for frame, _ in traceback.walk_tb(tb)]
+        frame = frames[min(self.unroll_stack, len(frames) - 1)]
+        try:
+            logging.getLogger(frame.f_globals.get("__name__", "rayexec")).exception(exc_value)
+        except Exception:  # the interpreter is shutting down
+            pass
+        if self.pdb:
+            import pdb
+
+            pdb.set_trace()
+        return False

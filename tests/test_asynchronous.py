@@ -30,6 +30,47 @@ def test_async_client_in_asyncio(ray_cluster):
     assert client.status == "closed"
 
 
+def fail(message):
+    raise ValueError(message)
+
+
+def test_a_future_of_an_async_client_gives_awaitables_on_its_loop(ray_cluster):
+    # As distributed's: dask-ml writes `await future.result()` with an async client.
+    async def main():
+        async with Client(asynchronous=True) as c:
+            future, failed = c.submit(inc, 1), c.submit(fail, "why")
+            pending = future.result()
+            assert asyncio.iscoroutine(pending)
+            assert await pending == 2
+            assert await future.exception() is None
+            assert isinstance(await failed.exception(), ValueError)
+            assert await failed.traceback() is not None
+            with pytest.raises(ValueError, match="why"):
+                await failed.result()
+            slow = c.submit(__import__("time").sleep, 5, pure=False)
+            with pytest.raises(TimeoutError):
+                await slow.result(timeout=0.1)
+            # Off the loop (a worker thread) the same call blocks, as there.
+            loop = asyncio.get_running_loop()
+            assert await loop.run_in_executor(None, future.result) == 2
+
+    asyncio.run(main())
+
+
+def test_a_future_of_a_sync_client_blocks_in_another_event_loop(ray_cluster):
+    client = Client()
+    try:
+        future = client.submit(inc, 1)
+        assert client.loop is not None  # its own background loop, on another thread
+
+        async def main():
+            return future.result()
+
+        assert asyncio.run(main()) == 2
+    finally:
+        client.close()
+
+
 def test_await_client_then_close(ray_cluster):
     async def main():
         c = await Client(asynchronous=True)

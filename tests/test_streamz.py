@@ -6,6 +6,7 @@ one the default, exactly as a user's ``Client()`` does through the shim.
 streamz's own test file runs in a subprocess with the shim on ``PYTHONPATH``.
 """
 
+import inspect
 import os
 import time
 from operator import add
@@ -186,19 +187,24 @@ def test_starmap(streamz_client):
 
 def test_filter_on_a_dask_stream_sees_futures(streamz_client):
     # On a DaskStream, filter is streamz's own (as with distributed): its predicate
-    # gets the futures, and what passes is a plain stream of futures.
+    # gets the futures, on the client's loop, and what passes is a plain stream of
+    # futures.  There, as with distributed, future.result() is an awaitable.
     source = Stream()
+    results_on_the_loop = []
 
-    def even_result(future):
-        # Waits on the stream's loop; the result arrives from Ray, not from that loop.
-        return future.result() % 2 == 0
+    def is_a_future(future):
+        pending = future.result()
+        results_on_the_loop.append(inspect.isawaitable(pending))
+        pending.close()
+        return isinstance(future, Future)
 
-    kept = source.scatter().map(inc).filter(even_result).sink_to_list()
+    kept = source.scatter().map(inc).filter(is_a_future).sink_to_list()
     for i in range(6):
         source.emit(i)
-    wait_for_length(kept, 3)
+    wait_for_length(kept, 6)
     assert all(isinstance(f, Future) for f in kept)
-    assert [f.result() for f in kept] == [2, 4, 6]
+    assert [f.result() for f in kept] == [1, 2, 3, 4, 5, 6]
+    assert results_on_the_loop == [True] * 6
 
 
 def test_filter_after_gather(streamz_client):

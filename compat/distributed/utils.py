@@ -19,5 +19,5 @@ from dask.utils import (  # noqa: F401
 )
 
 from rayexec import CancelledError, TimeoutError, sync  # noqa: F401
-from rayexec.utils import LateLoopEvent, get_ip, open_port, tmp_text  # noqa: F401
+from rayexec.utils import LateLoopEvent, get_ip, log_errors, open_port, tmp_text  # noqa: F401
 from rayexec.workers.context import thread_state  # noqa: F401

@@ -20,6 +20,7 @@ from typing import Any
 from ..errors import RemoteFailure, record_traceback
 from ..value_types import describe
 from ..workers.preloads import run_once as run_preloads
+from ..writable import writable
 from . import pickling
 
 
@@ -63,7 +64,7 @@ def run_part(blob: bytes, input_keys: list, n_bundles: int, output_keys: list,
     outputs = [cache[key] for key in output_keys]
     bundles = [{key: cache[key] for key in keys} for keys in send_keys]
     receipt = [v if type(v) is RemoteFailure else describe(v) for v in outputs]
-    return (*outputs, *bundles, receipt)
+    return (*map(writable, outputs), *map(writable, bundles), receipt)
 
 
 def _call(node, args: dict, retries: int) -> Any:

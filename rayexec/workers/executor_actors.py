@@ -37,7 +37,7 @@ import threading
 
 import dask.config
 
-from ..execution import run_call
+from ..execution import run_call_for_ray
 from ..state import on_completed
 from .nodes import alive_workers
 from .preloads import run_once as run_preloads
@@ -76,7 +76,7 @@ class _Executor:
 
     def call(self, func, layout, /, *args, **kwargs):
         run_preloads()
-        return run_call(func, layout, args, kwargs)
+        return run_call_for_ray(func, layout, args, kwargs)
 
     def ready(self) -> bool:
         return True

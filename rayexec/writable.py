@@ -1,0 +1,107 @@
+"""Values that arrive writable, as distributed delivers them.
+
+Ray hands out numpy arrays (and every other buffer a value pickles out of band:
+pandas columns, arrays inside a scikit-learn model) as read-only views of its
+object store.  distributed gives each reader its own writable copy, and code
+written for it relies on that: a task that updates its input in place
+(``x -= x.mean()``, ``model.partial_fit(...)`` on a model an earlier task
+returned) fails on Ray with "assignment destination is read-only".
+
+:func:`writable` wraps a value on its way into Ray (a task's result, a
+scattered value, a call's argument).  The wrapper pickles the value with its
+buffers out of band, so Ray still moves them without an extra copy, and on
+arrival copies each buffer once into memory of the reader's own before
+rebuilding the value -- one copy, as distributed makes on receipt.  The reader
+gets the plain value, never the wrapper.
+
+Large data stays zero-copy: a value whose buffers total more than
+:data:`LIMIT` (64 MiB) arrives read-only, as Ray gives it -- a copy per reader
+of data that size would cost more memory than an in-place update saves.  A value holding Ray
+references (a Future, an actor) is left to Ray, which must see those references
+to keep their objects alive for the reader.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+from typing import Any
+
+import cloudpickle
+
+# Values with no buffers to copy: Ray's own pickling is all they need.
+_PLAIN = (type(None), bool, int, float, complex, str, bytes)
+LIMIT = 64 * 2**20  # bytes of buffers above which a value stays zero-copy, read-only
+
+
+def writable(value: Any) -> Any:
+    """``value``, made to arrive writable wherever Ray delivers it.
+
+    >>> import numpy as np, pickle
+    >>> arrived = pickle.loads(pickle.dumps(writable(np.zeros(3)), protocol=5))
+    >>> arrived.flags.writeable, type(arrived).__name__
+    (True, 'ndarray')
+    >>> writable(7)
+    7
+    """
+    if isinstance(value, _PLAIN) or isinstance(value, BaseException) or _is_ray_reference(value):
+        return value  # a top-level ObjectRef stays one: Ray resolves it for the task
+    return _Writable(value)
+
+
+class _Writable:
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any):
+        self.value = value
+
+    def __reduce__(self):
+        buffers: list[pickle.PickleBuffer] = []
+        file = io.BytesIO()
+        try:
+            _Pickler(file, buffers.append).dump(self.value)
+        except _HoldsRayReference:
+            return _as_is, (self.value,)
+        if not buffers:
+            return _loads, (file.getvalue(),)
+        # Ray pickles these PickleBuffers out of band: no copy on the way in.
+        if sum(buffer.raw().nbytes for buffer in buffers) > LIMIT:
+            return _loads, (file.getvalue(), *buffers)
+        return _loads_writable, (file.getvalue(), *buffers)
+
+
+class _HoldsRayReference(Exception):
+    """The value holds a Ray object or actor reference."""
+
+
+class _Pickler(cloudpickle.Pickler):
+    def __init__(self, file, buffer_callback):
+        super().__init__(file, protocol=5, buffer_callback=buffer_callback)
+
+    def reducer_override(self, obj):
+        if _is_ray_reference(obj):
+            raise _HoldsRayReference
+        return super().reducer_override(obj)
+
+
+def _is_ray_reference(obj) -> bool:
+    module = type(obj).__module__
+    if module != "ray" and not module.startswith("ray."):
+        return False
+    from ray import ObjectRef
+    from ray.actor import ActorHandle
+
+    return isinstance(obj, (ObjectRef, ActorHandle))
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _loads(payload: bytes, *buffers) -> Any:
+    return pickle.loads(payload, buffers=buffers)
+
+
+def _loads_writable(payload: bytes, *buffers) -> Any:
+    # bytearray(...) copies a read-only view of Ray's store into the reader's memory.
+    return pickle.loads(payload, buffers=[bytearray(buffer) for buffer in buffers])
