@@ -37,37 +37,44 @@ LIMIT = 64 * 2**20  # bytes of buffers above which a value stays zero-copy, read
 def writable(value: Any) -> Any:
     """``value``, made to arrive writable wherever Ray delivers it.
 
+    A value without out-of-band buffers (no arrays inside) is returned as it
+    is: Ray's own serialisation already gives the reader a fresh object.
+
     >>> import numpy as np, pickle
     >>> arrived = pickle.loads(pickle.dumps(writable(np.zeros(3)), protocol=5))
     >>> arrived.flags.writeable, type(arrived).__name__
     (True, 'ndarray')
-    >>> writable(7)
-    7
+    >>> writable([1, "a"])
+    [1, 'a']
     """
     if isinstance(value, _PLAIN) or isinstance(value, BaseException) or _is_ray_reference(value):
         return value  # a top-level ObjectRef stays one: Ray resolves it for the task
-    return _Writable(value)
+    buffers: list[pickle.PickleBuffer] = []
+    file = io.BytesIO()
+    try:
+        _Pickler(file, buffers.append).dump(value)
+    except _HoldsRayReference:
+        return value
+    except Exception:  # not picklable here: Ray's serialiser reports it, as before
+        return value
+    if not buffers:
+        return value
+    return _Writable(file.getvalue(), buffers)
 
 
 class _Writable:
-    __slots__ = ("value",)
+    """A value pickled with its buffers out of band; it unpickles as the value."""
 
-    def __init__(self, value: Any):
-        self.value = value
+    __slots__ = ("payload", "buffers")
+
+    def __init__(self, payload: bytes, buffers: list):
+        self.payload, self.buffers = payload, buffers
 
     def __reduce__(self):
-        buffers: list[pickle.PickleBuffer] = []
-        file = io.BytesIO()
-        try:
-            _Pickler(file, buffers.append).dump(self.value)
-        except _HoldsRayReference:
-            return _as_is, (self.value,)
-        if not buffers:
-            return _loads, (file.getvalue(),)
         # Ray pickles these PickleBuffers out of band: no copy on the way in.
-        if sum(buffer.raw().nbytes for buffer in buffers) > LIMIT:
-            return _loads, (file.getvalue(), *buffers)
-        return _loads_writable, (file.getvalue(), *buffers)
+        if sum(buffer.raw().nbytes for buffer in self.buffers) > LIMIT:
+            return _loads, (self.payload, *self.buffers)
+        return _loads_writable, (self.payload, *self.buffers)
 
 
 class _HoldsRayReference(Exception):
@@ -92,10 +99,6 @@ def _is_ray_reference(obj) -> bool:
     from ray.actor import ActorHandle
 
     return isinstance(obj, (ObjectRef, ActorHandle))
-
-
-def _as_is(value: Any) -> Any:
-    return value
 
 
 def _loads(payload: bytes, *buffers) -> Any:

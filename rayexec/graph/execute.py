@@ -64,7 +64,14 @@ def run_part(blob: bytes, input_keys: list, n_bundles: int, output_keys: list,
     outputs = [cache[key] for key in output_keys]
     bundles = [{key: cache[key] for key in keys} for keys in send_keys]
     receipt = [v if type(v) is RemoteFailure else describe(v) for v in outputs]
-    return (*map(writable, outputs), *map(writable, bundles), receipt)
+    return (*outputs, *bundles, receipt)
+
+
+def run_part_for_ray(*args) -> tuple:
+    """:func:`run_part` as the Ray task of a part: its outputs and bundles made to
+    arrive writable (failures travel as they are)."""
+    *values, receipt = run_part(*args)
+    return (*(v if type(v) is RemoteFailure else writable(v) for v in values), receipt)
 
 
 def _call(node, args: dict, retries: int) -> Any:

@@ -20,7 +20,7 @@ from ..keys import remember_task, task_name
 from ..state import TaskState, watch_batch
 from ..workers import placement
 from . import pickling
-from .execute import run_part
+from .execute import run_part_for_ray
 from .partition import Part
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 def _remote_part():
     import ray
 
-    return ray.remote(run_part)
+    return ray.remote(run_part_for_ray)
 
 
 def launch(client: Client, parts: list[Part], held: dict) -> dict:

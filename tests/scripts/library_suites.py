@@ -222,11 +222,12 @@ def run(library: str, checkout: str, real: bool = False, extra=(),
     output: with the dask-ml suite on the shim that line goes missing (the
     process exits normally; the cause is not known).
     """
-    report = os.path.join(tempfile.mkdtemp(prefix=f"{library}-report-"), "report.xml")
-    args, env = command(library, checkout, real, [*extra, f"--junitxml={report}"])
-    done = subprocess.run(args, cwd=checkout, env=env, capture_output=True, text=True,
-                          timeout=timeout)
-    return _counts(report), done.stdout + done.stderr[-3000:]
+    with tempfile.TemporaryDirectory(prefix=f"{library}-report-") as folder:
+        report = os.path.join(folder, "report.xml")
+        args, env = command(library, checkout, real, [*extra, f"--junitxml={report}"])
+        done = subprocess.run(args, cwd=checkout, env=env, capture_output=True, text=True,
+                              timeout=timeout)
+        return _counts(report), done.stdout + done.stderr[-3000:]
 
 
 def _counts(report: str) -> dict[str, int]:
