@@ -314,4 +314,3 @@ def future_from_parts(key, ref, status, value_type, exception, client=None) -> F
                 watch_value(state, ref)
             client._states[key] = state
     return Future(key, client, state)
-

@@ -57,8 +57,8 @@ def writable(value: Any) -> Any:
         return value
     except Exception:  # not picklable here: Ray's serialiser reports it, as before
         return value
-    if not buffers:
-        return value
+    if not buffers or sum(buffer.raw().nbytes for buffer in buffers) > LIMIT:
+        return value  # nothing to copy, or too much: Ray's own zero-copy path
     return _Writable(file.getvalue(), buffers)
 
 
@@ -72,8 +72,6 @@ class _Writable:
 
     def __reduce__(self):
         # Ray pickles these PickleBuffers out of band: no copy on the way in.
-        if sum(buffer.raw().nbytes for buffer in self.buffers) > LIMIT:
-            return _loads, (self.payload, *self.buffers)
         return _loads_writable, (self.payload, *self.buffers)
 
 
@@ -99,10 +97,6 @@ def _is_ray_reference(obj) -> bool:
     from ray.actor import ActorHandle
 
     return isinstance(obj, (ObjectRef, ActorHandle))
-
-
-def _loads(payload: bytes, *buffers) -> Any:
-    return pickle.loads(payload, buffers=buffers)
 
 
 def _loads_writable(payload: bytes, *buffers) -> Any:
