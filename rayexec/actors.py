@@ -38,7 +38,7 @@ import threading
 from typing import Any
 
 from .errors import record_traceback, user_exception, with_remote_traceback
-from .execution import run_call
+from .execution import pack_arguments, run_call
 from .future import Future
 from .keys import submit_key
 from .nesting import collect
@@ -70,11 +70,11 @@ def submit_actor(client, cls, args: tuple, kwargs: dict, key: str | None,
         raise TypeError(f"actor=True needs a class to instantiate, got {cls!r}")
     if key is None:
         key = submit_key(cls, args, kwargs, pure=False)
-    layout, args, kwargs = client._prepare_arguments(args, kwargs)
+    bundled, args, kwargs = client._prepare_arguments(args, kwargs)
     options = {k: v for k, v in options.items() if k in _ACTOR_OPTIONS}
     remote = client._with_options(_host_class(), options)
     try:
-        handle = remote.remote(cls, layout, *args, **kwargs)
+        handle = remote.remote(cls, bundled, *args, **kwargs)
     except (TypeError, ValueError, AttributeError) as exc:
         raise TypeError(f"rayexec cannot serialise the class {cls.__name__} or its "
                         f"arguments to send them to the cluster: {exc}") from exc
@@ -119,13 +119,13 @@ class ActorHost:
     coroutine methods (sent to the ``coroutines`` concurrency group) on its event
     loop, side by side."""
 
-    def __init__(self, _rayexec_cls, _rayexec_layout, *args, **kwargs):
+    def __init__(self, _rayexec_cls, _rayexec_bundled, *args, **kwargs):
         self._error = None
         self._loop = None
         self._loop_lock = threading.Lock()
         try:
             run_preloads()
-            self._object, _ = run_call(_rayexec_cls, _rayexec_layout, args, kwargs)
+            self._object, _ = run_call(_rayexec_cls, _rayexec_bundled, args, kwargs)
         except BaseException as exc:  # reported by ready(), as the Future's error
             self._error = exc
 
@@ -137,8 +137,8 @@ class ActorHost:
             raise self._error
         return get_worker().address
 
-    def call(self, name: str, layout, *args, **kwargs):
-        value, _ = run_call(getattr(self._object, name), layout, args, kwargs)
+    def call(self, name: str, bundled: bool, *args, **kwargs):
+        value, _ = run_call(getattr(self._object, name), bundled, args, kwargs)
         if asyncio.iscoroutine(value):
             value = self._await(value)
         return writable(value)
@@ -219,8 +219,8 @@ class Actor:
 
         @functools.wraps(method)
         def call(*args, **kwargs):
-            layout, args, kwargs = _prepare(args, kwargs)
-            return ActorFuture(remote.remote(name, layout, *args, **kwargs), key)
+            bundled, args, kwargs = _prepare(args, kwargs)
+            return ActorFuture(remote.remote(name, bundled, *args, **kwargs), key)
 
         return call
 
@@ -232,8 +232,8 @@ def _rebuild_actor(cls, address, key, handle) -> Actor:
 def _prepare(args: tuple, kwargs: dict):
     """Futures in a method's arguments become refs, as for tasks (see ``execution``)."""
     futures = collect([args, kwargs], Future)
-    if not futures:  # arriving writable, as a task's arguments do
-        return None, tuple(map(writable, args)), {k: writable(v) for k, v in kwargs.items()}
+    if not futures:  # packed as a task's arguments are: they arrive writable
+        return pack_arguments(args, kwargs, Future, None)
     return futures[0].client._prepare_arguments(args, kwargs)
 
 

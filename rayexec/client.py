@@ -37,7 +37,7 @@ from .deploy.watch import HeadWatch, close_lost, head_address
 from .diagnostics.methods import DiagnosticsMethods
 from .diagnostics.recreate import RecreateMethods
 from .errors import ClusterLostError, FutureCancelledError, only_remote_frames
-from .execution import RemoteFunctions, Slot
+from .execution import RemoteFunctions, pack_arguments
 from .functions import futures_of
 from .future import Future
 from .graph.methods import DaskMethods
@@ -59,7 +59,6 @@ from .writable import writable
 
 logger = logging.getLogger(__name__)
 
-_CONTAINERS = (list, tuple, dict, set, frozenset)
 _no_default = "__no_default__"
 
 
@@ -450,12 +449,12 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         remote = self._with_options(self._remote.call(func), {**options, "name": name})
         spec = (func, args, kwargs)
         inputs: list[TaskState] = []
-        layout, args, kwargs = self._prepare_arguments(args, kwargs, inputs)
+        bundled, args, kwargs = self._prepare_arguments(args, kwargs, inputs)
         try:
             # Calls without placement hints or retries run on an executor actor when
             # one has room (see rayexec.workers.executor_actors); others are tasks.
-            refs = None if options else self._call_on_executor(func, layout, args, kwargs, name)
-            value_ref, receipt_ref = refs or remote.remote(layout, *args, **kwargs)
+            refs = None if options else self._call_on_executor(func, bundled, args, kwargs, name)
+            value_ref, receipt_ref = refs or remote.remote(bundled, *args, **kwargs)
             if refs is None and not options and self._executors is not None:
                 self._executors.ran_as_task(receipt_ref)
         except (TypeError, ValueError, AttributeError) as exc:
@@ -477,7 +476,8 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         options["num_returns"] = len(chunk) + 1
         remote = self._with_options(self._remote.batch(func), options)
         try:
-            refs = remote.remote(kwargs, [element for _, element in chunk], int(retries or 0))
+            refs = remote.remote(writable(kwargs), writable([element for _, element in chunk]),
+                                 int(retries or 0))
         except (TypeError, ValueError, AttributeError) as exc:
             raise _serialisation_error(func, exc) from exc
         states = {k: TaskState(k, ref, batched=True) for (k, _), ref in zip(chunk, refs)}
@@ -488,7 +488,7 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         self._states.update(states)
         return states
 
-    def _call_on_executor(self, func, layout, args, kwargs, name: str):
+    def _call_on_executor(self, func, bundled, args, kwargs, name: str):
         """The two refs of ``func`` run on an executor actor, or None (run a task)."""
         if not executor_actors_enabled():
             return None
@@ -498,7 +498,7 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
                 if self._executors is not None:
                     self._executors.close()
                 pool = self._executors = ExecutorPool(self._runtime_env())
-        return pool.call(func, layout, args, kwargs, name)
+        return pool.call(func, bundled, args, kwargs, name)
 
     def _close_executors(self) -> None:
         with self._lock:
@@ -523,34 +523,18 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         return remote.options(**options) if options else remote
 
     def _prepare_arguments(self, args: tuple, kwargs: dict, inputs: list | None = None):
-        """Futures -> their data: top-level ones for Ray to resolve, nested ones as slots.
+        """``(bundled, args, kwargs)`` as a Ray task takes them (see
+        :func:`rayexec.execution.pack_arguments`).
 
         ``inputs``, when given, receives the futures' states (one walk of the arguments).
         """
-        nested: list = []
-
         def argument_of(future: Future):
             state = self._usable_state(future)
             if inputs is not None:
                 inputs.append(state)
             return writable(data.argument(state))
 
-        def slot(future: Future) -> Slot:
-            nested.append(argument_of(future))
-            return Slot(len(nested) - 1)
-
-        def top(value):
-            if isinstance(value, Future):
-                return argument_of(value)
-            if isinstance(value, _CONTAINERS):
-                return writable(replace(value, Future, slot))
-            return writable(value)
-
-        args = tuple(top(a) for a in args)
-        kwargs = {k: top(v) for k, v in kwargs.items()}
-        if not nested:
-            return None, args, kwargs
-        return len(args), args + tuple(nested), kwargs
+        return pack_arguments(args, kwargs, Future, argument_of)
 
     def _usable_state(self, future: Future) -> TaskState:
         state = future._state

@@ -5,10 +5,13 @@ store until someone gathers it, and a *receipt* -- the value's type (see
 ``rayexec.value_types``), a few bytes -- that the client watches to learn that the task finished without
 fetching the value (remote data stays remote).
 
-Arguments: futures passed at the top level are handed to Ray as ObjectRefs and
-Ray resolves them.  Ray does not look inside containers, so futures nested in
-lists/dicts are replaced by :class:`Slot` placeholders, their refs are appended
-as extra top-level arguments, and :func:`run_call` puts the values back.
+Arguments (:func:`pack_arguments` on the client, :func:`run_call` in the task):
+numbers, strings and top-level futures go to Ray as they are, a future as its
+ObjectRef, which Ray resolves.  Any other call is pickled whole, in one bundle,
+as distributed pickles a task: an object passed twice is pickled once.  Ray
+does not look inside the bundle, so the futures in it are replaced by
+:class:`Slot` placeholders, their refs follow the bundle as top-level
+arguments, and :func:`run_call` puts the values back.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from dask.utils import funcname
 from .errors import RemoteFailure, record_traceback
 from .nesting import replace
 from .value_types import describe
-from .writable import writable
+from .writable import PLAIN, writable
 
 
 class Slot:
@@ -47,25 +50,46 @@ def _raise_failed_inputs(values) -> None:
             raise value.exception
 
 
-def run_call(func: Callable, layout: int | None, args: tuple, kwargs: dict) -> tuple[Any, str]:
+def pack_arguments(args: tuple, kwargs: dict, kind: type,
+                   data_of: Callable[[Any], Any]) -> tuple[bool, tuple, dict]:
+    """A call's arguments as a Ray task takes them: ``(bundled, args, kwargs)``.
+
+    Leaves of type ``kind`` (Futures) become ``data_of(leaf)``, their data as
+    a Ray argument.  Numbers, strings and top-level futures go as they are;
+    anything else makes one bundle of the whole call (see the module's
+    docstring), and ``bundled`` tells :func:`run_call` so.
+
+    >>> pack_arguments((1, "a"), {"b": 2.0}, Slot, None)
+    (False, (1, 'a'), {'b': 2.0})
+    >>> bundled, args, kwargs = pack_arguments(([1], Slot(7)), {}, Slot, lambda s: s.index)
+    >>> bundled, args[1:], kwargs
+    (True, (7,), {})
+    """
+    if all(isinstance(v, PLAIN) or isinstance(v, kind) for v in (*args, *kwargs.values())):
+        return (False, tuple(data_of(a) if isinstance(a, kind) else a for a in args),
+                {k: data_of(v) if isinstance(v, kind) else v for k, v in kwargs.items()})
+    deps: list = []
+
+    def slot(leaf) -> Slot:
+        deps.append(data_of(leaf))
+        return Slot(len(deps) - 1)
+
+    return True, (writable(replace((args, kwargs), kind, slot)), *deps), {}
+
+
+def run_call(func: Callable, bundled: bool, args: tuple, kwargs: dict) -> tuple[Any, str]:
     """Run one call; returns ``(value, receipt)``.
 
-    ``layout`` is None when no argument holds a nested future; otherwise it is
-    the number of user arguments, and the arguments after them are the values
-    of the nested futures, in :class:`Slot` order.
+    ``bundled``: ``args`` are the call's bundle, then the values of the
+    futures in it, in :class:`Slot` order (see :func:`pack_arguments`).
     """
-    if layout is not None:
-        deps = args[layout:]
-        args = args[:layout]
+    if bundled:
+        deps = args[1:]
         _raise_failed_inputs(deps)
-
-        def fill(slot):
-            return deps[slot.index]
-
-        args = replace(args, Slot, fill)
-        kwargs = replace(kwargs, Slot, fill)
-    _raise_failed_inputs(args)
-    _raise_failed_inputs(kwargs.values())
+        args, kwargs = replace(args[0], Slot, lambda slot: deps[slot.index])
+    else:
+        _raise_failed_inputs(args)
+        _raise_failed_inputs(kwargs.values())
     try:
         value = func(*args, **kwargs)
     except BaseException as exc:
@@ -76,9 +100,9 @@ def run_call(func: Callable, layout: int | None, args: tuple, kwargs: dict) -> t
     return value, describe(value)
 
 
-def run_call_for_ray(func: Callable, layout, args: tuple, kwargs: dict) -> tuple:
+def run_call_for_ray(func: Callable, bundled: bool, args: tuple, kwargs: dict) -> tuple:
     """:func:`run_call` in a Ray task or actor call: its value made to arrive writable."""
-    value, receipt = run_call(func, layout, args, kwargs)
+    value, receipt = run_call(func, bundled, args, kwargs)
     return writable(value), receipt
 
 
@@ -108,9 +132,9 @@ def run_batch(func: Callable, kwargs: dict, elements: list[tuple], retries: int)
 
 
 def _call_task(func, prepare):
-    def task(layout, /, *args, **kwargs):
+    def task(bundled, /, *args, **kwargs):
         prepare()
-        return run_call_for_ray(func, layout, args, kwargs)
+        return run_call_for_ray(func, bundled, args, kwargs)
 
     return _named_after(task, func)
 

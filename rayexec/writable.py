@@ -30,49 +30,72 @@ from typing import Any
 import cloudpickle
 
 # Values with no buffers to copy: Ray's own pickling is all they need.
-_PLAIN = (type(None), bool, int, float, complex, str, bytes)
+PLAIN = (type(None), bool, int, float, complex, str, bytes)
 LIMIT = 64 * 2**20  # bytes of buffers above which a value stays zero-copy, read-only
 
 
 def writable(value: Any) -> Any:
     """``value``, made to arrive writable wherever Ray delivers it.
 
-    A value without out-of-band buffers (no arrays inside) is returned as it
-    is: Ray's own serialisation already gives the reader a fresh object.
+    The wrapper costs nothing until Ray serialises it: the value is pickled
+    once, then, with its buffers out of band.  A value that turns out to have
+    no buffers arrives as a fresh object all the same.
 
     >>> import numpy as np, pickle
     >>> arrived = pickle.loads(pickle.dumps(writable(np.zeros(3)), protocol=5))
     >>> arrived.flags.writeable, type(arrived).__name__
     (True, 'ndarray')
-    >>> writable([1, "a"])
+    >>> pickle.loads(pickle.dumps(writable([1, "a"])))
     [1, 'a']
     """
-    if isinstance(value, _PLAIN) or isinstance(value, BaseException) or _is_ray_reference(value):
+    if isinstance(value, PLAIN) or isinstance(value, BaseException) or _is_ray_reference(value):
         return value  # a top-level ObjectRef stays one: Ray resolves it for the task
-    buffers: list[pickle.PickleBuffer] = []
-    file = io.BytesIO()
-    try:
-        _Pickler(file, buffers.append).dump(value)
-    except _HoldsRayReference:
-        return value
-    except Exception:  # not picklable here: Ray's serialiser reports it, as before
-        return value
-    if not buffers or sum(buffer.raw().nbytes for buffer in buffers) > LIMIT:
-        return value  # nothing to copy, or too much: Ray's own zero-copy path
-    return _Writable(file.getvalue(), buffers)
+    if _builtins_only(value, [_SMALL]):
+        return value  # no buffers; Ray's own format for these (msgpack) rebuilds them exactly
+    return _Writable(value)
+
+
+_SMALL = 100  # leaves looked at before a container counts as one to wrap
+
+
+def _builtins_only(value: Any, budget: list[int]) -> bool:
+    """Whether ``value`` is a small list/tuple/dict of plain values (``budget``: leaves left)."""
+    if isinstance(value, PLAIN):
+        budget[0] -= 1
+        return budget[0] >= 0
+    if type(value) is dict:
+        return all(_builtins_only(k, budget) and _builtins_only(v, budget)
+                   for k, v in value.items())
+    if type(value) in (list, tuple):
+        return all(_builtins_only(item, budget) for item in value)
+    return False
 
 
 class _Writable:
-    """A value pickled with its buffers out of band; it unpickles as the value."""
+    """A value that pickles with its buffers out of band and unpickles as the value."""
 
-    __slots__ = ("payload", "buffers")
+    __slots__ = ("value",)
 
-    def __init__(self, payload: bytes, buffers: list):
-        self.payload, self.buffers = payload, buffers
+    def __init__(self, value: Any):
+        self.value = value
 
     def __reduce__(self):
+        buffers: list[pickle.PickleBuffer] = []
+        file = io.BytesIO()
+        try:
+            _Pickler(file, buffers.append).dump(self.value)
+        except Exception:
+            # A value holding Ray references goes through Ray's own pickling, which
+            # must see them to keep their objects alive for the reader; so does one
+            # this pickler refuses, for Ray to report it as it reports any argument.
+            return _identity, (self.value,)
+        payload = file.getvalue()
+        if not buffers:
+            return pickle.loads, (payload,)
         # Ray pickles these PickleBuffers out of band: no copy on the way in.
-        return _loads_writable, (self.payload, *self.buffers)
+        if sum(buffer.raw().nbytes for buffer in buffers) > LIMIT:
+            return _loads_in_place, (payload, *buffers)
+        return _loads_writable, (payload, *buffers)
 
 
 class _HoldsRayReference(Exception):
@@ -99,6 +122,15 @@ def _is_ray_reference(obj) -> bool:
     return isinstance(obj, (ObjectRef, ActorHandle))
 
 
+def _identity(value: Any) -> Any:
+    return value
+
+
 def _loads_writable(payload: bytes, *buffers) -> Any:
     # bytearray(...) copies a read-only view of Ray's store into the reader's memory.
     return pickle.loads(payload, buffers=[bytearray(buffer) for buffer in buffers])
+
+
+def _loads_in_place(payload: bytes, *buffers) -> Any:
+    # Over the limit: the value reads Ray's store in place, read-only, without a copy.
+    return pickle.loads(payload, buffers=buffers)

@@ -30,6 +30,12 @@ def test_a_task_may_update_its_inputs_in_place(client):
     assert all(client.gather(client.map(is_writable, [small, large, scattered])))
 
 
+def test_elements_of_a_batched_map_arrive_writable(client):
+    means = client.gather(client.map(subtract_mean, [np.arange(10.0) + i for i in range(20)],
+                                     batch_size=10))
+    assert [m.mean() for m in means] == [0] * 20
+
+
 def test_a_dask_graph_passes_writable_chunks_between_parts(client):
     da = pytest.importorskip("dask.array")
     x = client.persist(da.arange(40.0, chunks=10) + 1)  # chunks held in Ray's store
@@ -88,3 +94,30 @@ def test_an_actor_gets_and_gives_writable_data(client):
     returned = holder.add_in_place(np.ones(4)).result()
     assert list(returned) == [2, 2, 2, 2] and returned.flags.writeable
     assert holder.data.flags.writeable
+
+
+class CountsPickles:
+    """Counts how often it is pickled, as joblib's tests count serialisations."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __reduce__(self):
+        self.count += 1
+        return CountsPickles, ()
+
+
+def three(a, b, c=None):
+    return 3
+
+
+def test_an_object_passed_several_times_in_one_call_is_pickled_once(client):
+    # As distributed pickles a task whole; Ray alone pickles each argument apart.
+    # (pure=False: a key made from the arguments pickles them to hash them.)
+    z = CountsPickles()
+    assert client.submit(three, z, [z], c=z, pure=False).result() == 3
+    assert z.count == 1
+    scattered = client.scatter(np.ones(3))
+    z.count = 0
+    assert client.submit(three, z, scattered, c=[z, scattered], pure=False).result() == 3
+    assert z.count == 1

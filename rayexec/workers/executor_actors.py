@@ -74,9 +74,9 @@ def _in_worker() -> bool:
 class _Executor:
     """The actor: runs one call at a time, exactly as a call task does."""
 
-    def call(self, func, layout, /, *args, **kwargs):
+    def call(self, func, bundled, /, *args, **kwargs):
         run_preloads()
-        return run_call_for_ray(func, layout, args, kwargs)
+        return run_call_for_ray(func, bundled, args, kwargs)
 
     def ready(self) -> bool:
         return True
@@ -113,7 +113,7 @@ class ExecutorPool:
         self._closed = False
         self._sent: dict = {}  # receipt ref -> node id of its actor, calls not finished
 
-    def call(self, func, layout, args: tuple, kwargs: dict, name: str):
+    def call(self, func, bundled: bool, args: tuple, kwargs: dict, name: str):
         """``(value_ref, receipt_ref)`` of ``func`` run on an actor, the call named
         ``name`` in Ray's tools (as a task would be); None when no actor is ready or
         all are full (the caller runs a Ray task instead)."""
@@ -122,7 +122,7 @@ class ExecutorPool:
             return None
         try:
             refs = slot.handle.call.options(num_returns=2, name=name).remote(
-                func, layout, *args, **kwargs)
+                func, bundled, *args, **kwargs)
         except BaseException:
             with self._lock:
                 slot.in_flight -= 1

@@ -130,11 +130,6 @@ KNOWN_FAILURES: dict[str, dict[str, str]] = {
             "expects joblib's warning that a daemonic dask worker cannot start processes: "
             "Ray's worker processes are not daemonic, so joblib's process backends run "
             "inside a task and joblib has nothing to warn about",
-        "joblib/test/test_dask.py::test_manual_scatter":
-            "counts how often the data is pickled: Ray serialises each top-level argument "
-            "of a call on its own, so an object passed three times in one plain "
-            "client.submit (the test's last task) is pickled three times, 15 against "
-            "13 through joblib's backend, which passes its tasks as one argument",
         "joblib/test/test_dask.py::test_nested_parallelism_with_dask": _NESTED,
         "joblib/test/test_dask.py::test_nested_scatter": _NESTED,
         "joblib/test/test_dask.py::test_nested_backend_context_manager": _NESTED,
