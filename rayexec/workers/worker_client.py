@@ -2,10 +2,10 @@
 
 distributed runs tasks on a fixed pool of threads, so a task that waits for
 the tasks it submitted must ``secede`` from the pool (and ``rejoin`` later) or
-the cluster can deadlock.  Ray needs none of this: a task blocked waiting for
-other tasks' results lends its CPU back until the wait ends.  ``secede`` and
-``rejoin`` are therefore accepted and do nothing, and ``worker_client`` simply
-gives the task's client.
+the cluster can deadlock.  On Ray a task blocked waiting for other tasks'
+results lends its CPU back until the wait ends, so ``worker_client`` simply
+gives the task's client; ``secede`` makes a task that waits any other way
+(polling) lend its CPU too, until ``rejoin`` (:mod:`rayexec.workers.lending`).
 
 >>> def fib(n):
 ...     if n < 2:
@@ -23,6 +23,7 @@ import contextlib
 import warnings
 
 from ..defaults import get_client
+from . import lending
 from .context import get_worker
 
 
@@ -47,14 +48,19 @@ def local_client(*args, **kwargs):
 
 
 def secede():
-    """Have this task leave the worker's thread pool: nothing to do on Ray.
+    """Have this task leave the worker's thread pool while it waits for its own tasks.
 
-    A task waiting on other tasks (``future.result()``, ``client.gather``)
-    already lends its CPU back to the node for the length of the wait.
-    Raises ``ValueError("No worker found")`` outside a task, as distributed does.
+    A task waiting on other tasks through Ray (``future.result()``,
+    ``client.gather``) lends its CPU back to the node for the length of the
+    wait anyway.  After ``secede()`` it also lends its CPU while it waits any
+    other way -- polling, as joblib's ``Parallel`` does -- as long as tasks it
+    submitted are running (:mod:`rayexec.workers.lending`).  Raises
+    ``ValueError("No worker found")`` outside a task, as distributed does.
     """
     get_worker()
+    lending.start()
 
 
 def rejoin():
-    """Have this task rejoin the worker's thread pool: nothing to do on Ray (see :func:`secede`)."""
+    """Have this task rejoin the worker's thread pool: it stops lending its CPU (see :func:`secede`)."""
+    lending.stop()

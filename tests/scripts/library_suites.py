@@ -112,11 +112,6 @@ EXCLUDED: dict[str, dict[str, str]] = {
 }
 
 
-_NESTED = ("nested Parallel calls deeper than the cluster has CPUs: a task waiting for "
-           "the tasks it submitted polls in joblib's loop and keeps its Ray CPU (Ray lends "
-           "a CPU back only while the task's main thread blocks in ray.get/ray.wait; "
-           "distributed's secede has no Ray counterpart), so the inner calls never start")
-
 # library -> {test id: why it fails on rayexec}: what Ray cannot give, or rayexec does
 # not give yet; left out of the pass/fail gate but reported, never counted as passing.
 KNOWN_FAILURES: dict[str, dict[str, str]] = {
@@ -130,10 +125,11 @@ KNOWN_FAILURES: dict[str, dict[str, str]] = {
             "expects joblib's warning that a daemonic dask worker cannot start processes: "
             "Ray's worker processes are not daemonic, so joblib's process backends run "
             "inside a task and joblib has nothing to warn about",
-        "joblib/test/test_dask.py::test_nested_parallelism_with_dask": _NESTED,
-        "joblib/test/test_dask.py::test_nested_scatter": _NESTED,
-        "joblib/test/test_dask.py::test_nested_backend_context_manager": _NESTED,
-        "joblib/test/test_dask.py::test_correct_nested_backend": _NESTED,
+        "joblib/test/test_dask.py::test_nested_backend_context_manager":
+            "counts the processes nested calls run in (at most 2, distributed's two "
+            "worker processes, whose seceded threads run the inner tasks): on Ray every "
+            "task running at once has a process of its own, so while the outer tasks "
+            "wait, their inner tasks run in further processes of the same nodes",
     },
 }
 

@@ -1,7 +1,13 @@
 """Inside tasks: worker_client, secede and rejoin on a cluster of two one-CPU workers."""
 
+import signal
+import time
+
+import dask
 import pytest
 
+from rayexec import wait
+from rayexec.workers import lending
 from rayexec.workers.worker_client import local_client, rejoin, secede, worker_client
 
 
@@ -31,6 +37,40 @@ def seceding(x):
 
 def test_secede_and_rejoin_inside_tasks(client):
     assert client.gather(client.map(seceding, [2, 3, 4], batch_size=1)) == [4, 9, 16]
+
+
+def polling(x):
+    # Waits as joblib's Parallel does: a sleep loop over its futures' states,
+    # never blocking in Ray, so only secede() can lend its CPU to the subtasks.
+    from rayexec import get_client
+
+    client = get_client()
+    secede()
+    futures = client.map(abs, [-x, -x - 1], pure=False, batch_size=1)
+    while not all(f.done() for f in futures):
+        time.sleep(0.01)
+    rejoin()
+    return sum(f.result() for f in futures)
+
+
+def test_seceded_tasks_polling_for_subtasks_do_not_deadlock(client):
+    with dask.config.set({"rayexec.executor-actors": False}):  # Ray tasks, with a CPU each
+        futures = client.map(polling, range(4), batch_size=1)
+    wait(futures, timeout=60)
+    assert client.gather(futures) == [1, 3, 5, 7]
+
+
+def lends_until_rejoin():
+    before = signal.getsignal(signal.SIGALRM)
+    secede()
+    seceded = lending.lending()
+    rejoin()
+    return seceded, lending.lending(), signal.getsignal(signal.SIGALRM) == before
+
+
+def test_secede_lends_until_rejoin_then_puts_the_signal_handler_back(client):
+    with dask.config.set({"rayexec.executor-actors": False}):
+        assert client.submit(lends_until_rejoin, pure=False).result() == (True, False, True)
 
 
 def recurse(n):
