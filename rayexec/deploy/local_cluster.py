@@ -20,7 +20,6 @@ import atexit
 import logging
 import os
 import threading
-import warnings
 import weakref
 
 from ..workers.dashboard import dashboard_link
@@ -43,10 +42,21 @@ PROCESSES_FALSE = (
     "object store.")
 
 
+_said_processes_false = False
+
+
 def warn_processes_false(processes) -> None:
-    """Say what ``processes=False`` means on Ray (tasks never run in this process)."""
-    if processes is False:
-        warnings.warn(PROCESSES_FALSE, UserWarning, stacklevel=5)
+    """Say once, in the log, what ``processes=False`` means on Ray (tasks never run
+    in this process).
+
+    A log record and not a Python warning: the program is right as it is and
+    has nothing to change, and test suites that turn warnings into errors
+    (dask's own) would fail on it.
+    """
+    global _said_processes_false
+    if processes is False and not _said_processes_false:
+        _said_processes_false = True
+        logger.warning(PROCESSES_FALSE)
 
 
 class LocalCluster:
@@ -60,7 +70,7 @@ class LocalCluster:
     ``memory_limit`` (per worker, as distributed's: ``"4GB"``, ``"auto"``, a
     fraction, ``0`` for none) sizes each node's ``memory`` resource and object
     store (see :mod:`rayexec.deploy.memory`).  ``processes=False`` cannot put
-    tasks in this process: a warning says so.  ``scale(n)`` and ``adapt()`` add
+    tasks in this process: the log says so.  ``scale(n)`` and ``adapt()`` add
     and remove nodes.  Other arguments of distributed's ``LocalCluster`` are
     accepted and have no effect on Ray.
 

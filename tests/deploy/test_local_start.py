@@ -85,15 +85,20 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def test_processes_false_says_what_it_means_on_ray(ray_cluster):
-    import pytest
+def test_processes_false_says_what_it_means_on_ray_in_the_log(ray_cluster, caplog):
+    import warnings
 
     from rayexec import Client
+    from rayexec.deploy import local_cluster
 
-    with pytest.warns(UserWarning, match="processes=False: on Ray, tasks always run in Ray "
-                                         "worker processes"):
+    local_cluster._said_processes_false = False
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # as dask's own test settings do: no warning
         client = Client(processes=False)
     client.close()
+    said = [r for r in caplog.records if r.levelname == "WARNING"
+            and "processes=False: on Ray, tasks always run in Ray worker processes" in r.message]
+    assert len(said) == 1
 
 
 def test_a_connected_client_has_a_view_of_the_ray_cluster(client):

@@ -115,11 +115,6 @@ EXCLUDED: dict[str, dict[str, str]] = {
 # library -> {test id: why it fails on rayexec}: what Ray cannot give, or rayexec does
 # not give yet; left out of the pass/fail gate but reported, never counted as passing.
 KNOWN_FAILURES: dict[str, dict[str, str]] = {
-    "dask": {
-        "dask/tests/test_distributed.py::test_map_partitions_df_input":
-            "LocalCluster(processes=False) warns that tasks still run in Ray worker "
-            "processes, and dask's test settings turn that warning into an error",
-    },
     "joblib": {
         "joblib/test/test_dask.py::test_joblib_warning_inside_dask_daemonic_worker":
             "expects joblib's warning that a daemonic dask worker cannot start processes: "
