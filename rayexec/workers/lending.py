@@ -9,13 +9,15 @@ back only while the task's main thread is blocked in Ray (``ray.get``,
 two-CPU cluster would wait forever for inner tasks that cannot start.
 
 So from ``secede()`` to ``rejoin()`` a timer interrupts the task's main thread
-every :data:`TICK` seconds.  When tasks submitted from this process are still
-running, the main thread waits in ``ray.wait`` for the first of them to finish
-(at most :data:`WAIT` seconds), lending its CPU for that long, then goes on
-where it was.  A seceded task with nothing in flight is never held up, so a
-long-running seceded loop keeps its pace.  Only a task's main thread can lend
-(Ray does not lend an actor's CPU, nor a wait in another thread); elsewhere
-``secede()`` lends nothing, as before.
+every :data:`TICK` seconds.  When the thread is idle -- it used less than
+:data:`IDLE` of a CPU since the last look, and is not inside Ray already --
+and tasks submitted from this process are still running, it waits in
+``ray.wait`` for the first of them to finish (at most :data:`WAIT` seconds),
+lending its CPU for that long, then goes on where it was.  A seceded task that
+computes, or has nothing in flight, is never held up, so a long-running
+seceded loop keeps its pace.  Only a task's main thread can lend (Ray does not
+lend an actor's CPU, nor a wait in another thread); elsewhere ``secede()``
+lends nothing, as before.
 
 >>> start()  # outside a task: nothing to lend
 >>> lending()
@@ -26,11 +28,13 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 
 from ..defaults import current_client, inside_task
 
 TICK = 0.05  # seconds between looks at what this task waits for
-WAIT = 1.0  # longest wait in Ray at one look: the task then goes on, and looks again
+WAIT = 0.5  # longest wait in Ray at one look: the task then goes on, and looks again
+IDLE = 0.2  # share of a CPU below which the task's thread counts as waiting
 
 # While lending: the id of the task that seceded, and the SIGALRM handler it replaced.
 _lending: tuple | None = None
@@ -51,6 +55,7 @@ def start() -> None:
     previous = signal.signal(signal.SIGALRM, _look)
     signal.siginterrupt(signal.SIGALRM, False)  # system calls the timer interrupts resume
     _lending = (ray.get_runtime_context().get_task_id(), previous)
+    _last_look[:] = [time.monotonic(), time.thread_time()]
     signal.setitimer(signal.ITIMER_REAL, TICK, TICK)
 
 
@@ -74,6 +79,17 @@ def _main_thread_of_a_task() -> bool:
 
 
 _looking = False  # a look is under way (the timer fires again during its wait)
+_last_look = [0.0, 0.0]  # when the last look ended: wall clock, the main thread's CPU time
+
+
+def _idle(frame) -> bool:
+    """Whether the main thread waits: little CPU used since the last look, and not
+    stopped inside Ray (whose own waits lend the CPU, and which runs signal handlers
+    while it waits)."""
+    if frame is not None and frame.f_globals.get("__name__", "").split(".")[0] == "ray":
+        return False
+    wall, cpu = time.monotonic() - _last_look[0], time.thread_time() - _last_look[1]
+    return cpu < IDLE * wall
 
 
 def _look(signum, frame) -> None:
@@ -93,10 +109,11 @@ def _look(signum, frame) -> None:
             stop()  # the task that seceded ended without rejoining
             return
         client = current_client()
-        refs = client._refs_in_flight() if client is not None else []
+        refs = client._refs_in_flight() if client is not None and _idle(frame) else []
         if refs:
             ray.wait(refs, num_returns=1, timeout=WAIT, fetch_local=False)
     except Exception:  # noqa: BLE001 -- a failed look only means no lending this time
         pass
     finally:
+        _last_look[:] = [time.monotonic(), time.thread_time()]
         _looking = False
