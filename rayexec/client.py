@@ -48,13 +48,13 @@ from .state import CANCELLED, ERROR, FINISHED, LOST, PENDING, TaskState, watch, 
 from .unsupported import add_client_placeholders
 from .waiting import wait
 from .workers import nodes, placement
-from .workers.context import SchedulerAddress
 from .workers.executor_actors import ExecutorPool, executor_actors_enabled
 from .workers.executor_methods import ExecutorMethods, upload_runtime_env
 from .workers.methods import WorkerMethods
 from .workers.plugin_methods import PluginMethods
 from .workers.plugins import merge_runtime_envs
 from .workers.preloads import run_once as run_preloads
+from .workers.scheduler_rpc import SchedulerRPC
 from .writable import writable
 
 logger = logging.getLogger(__name__)
@@ -313,16 +313,17 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
             json.dump({"type": "Scheduler", "id": self.id, "address": address}, f, indent=2)
 
     @property
-    def scheduler(self) -> SchedulerAddress:
+    def scheduler(self) -> SchedulerRPC:
         """The scheduler (the Ray head) this client talks to; ``.address`` as in
-        :meth:`scheduler_info`.
+        :meth:`scheduler_info`, and the scheduler's calls libraries await
+        (``who_has``, ``identity``: see :mod:`rayexec.workers.scheduler_rpc`).
 
         >>> client.scheduler.address  # doctest: +SKIP
         'tcp://127.0.0.1:6379'
         """
         self._check_open()
         address = self._connection.address
-        return SchedulerAddress(address if "://" in address else f"tcp://{address}")
+        return SchedulerRPC(address if "://" in address else f"tcp://{address}", self)
 
     @property
     def futures(self) -> dict[str, TaskState]:

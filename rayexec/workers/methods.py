@@ -189,6 +189,7 @@ class WorkerMethods:
         return list({id(f._state): f._state for f in found}.values())
 
     # -- running functions on workers ---------------------------------------------------
+    @async_capable
     def run(self, function, *args, workers: list[str] | None = None, wait: bool = True,
             nanny: bool = False, on_error: str = "raise", **kwargs):
         """Run ``function(*args, **kwargs)`` once on each worker; results by address.
@@ -232,6 +233,7 @@ class WorkerMethods:
                     results[address] = exc
         return results
 
+    @async_capable
     def run_on_scheduler(self, function, *args, **kwargs):
         """Run ``function`` once on the head node (Ray's counterpart of the scheduler).
 
