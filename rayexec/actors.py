@@ -41,7 +41,6 @@ from .errors import record_traceback, user_exception, with_remote_traceback
 from .execution import pack_arguments, run_call
 from .future import Future
 from .keys import submit_key
-from .nesting import collect
 from .state import TaskState, on_completed, watch
 from .workers.preloads import run_once as run_preloads
 from .writable import writable
@@ -230,11 +229,9 @@ def _rebuild_actor(cls, address, key, handle) -> Actor:
 
 
 def _prepare(args: tuple, kwargs: dict):
-    """Futures in a method's arguments become refs, as for tasks (see ``execution``)."""
-    futures = collect([args, kwargs], Future)
-    if not futures:  # packed as a task's arguments are: they arrive writable
-        return pack_arguments(args, kwargs, Future, None)
-    return futures[0].client._prepare_arguments(args, kwargs)
+    """A method's arguments packed as a task's are (see ``execution``): futures
+    become refs, and the values arrive writable."""
+    return pack_arguments(args, kwargs, Future, lambda f: writable(f.client._argument_of(f)))
 
 
 class BaseActorFuture(abc.ABC):

@@ -540,11 +540,7 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
     def _refs_in_flight(self) -> list:
         """The ObjectRefs of this client's tasks not finished yet (what a seceded task
         waits for, see :mod:`rayexec.workers.lending`)."""
-        try:
-            states = list(self._states.values())
-        except RuntimeError:  # another thread added a state meanwhile: none this time
-            return []
-        return [s.ref for s in states if s.status == PENDING and s.ref is not None]
+        return [s.ref for s in self._states_of() if s.status == PENDING and s.ref is not None]
 
     def _usable_state(self, future: Future) -> TaskState:
         state = future._state

@@ -104,7 +104,10 @@ class WorkerMethods:
         >>> client.who_has([x])                 # doctest: +SKIP
         {'make_big_array-6f1b...': ['tcp://10.0.0.5:40000']}
         """
-        states = self._states_for_who_has(futures)
+        return self._who_has(self._states_of(futures))
+
+    def _who_has(self, states: list) -> dict[str, list[str]]:
+        """For each of ``states``' keys, the workers holding its data."""
         ready = [s for s in states if s.status == FINISHED and s.has_data()]
         refs = [data.object_ref(s) for s in ready]
         where = dict(zip((s.key for s in ready), nodes.locations(refs), strict=True))
@@ -137,7 +140,7 @@ class WorkerMethods:
         """
         if n is not None and n < 1:
             raise ValueError(f"replicate needs n of at least 1, got {n}")
-        states = [s for s in self._states_for_who_has(futures)
+        states = [s for s in self._states_of(futures)
                   if s.status == FINISHED and s.ref is not None]
         replication.replicate([s.ref for s in states], self._workers(workers), n)
 
@@ -181,7 +184,8 @@ class WorkerMethods:
             totals[prefix] = totals.get(prefix, 0) + size
         return totals
 
-    def _states_for_who_has(self, futures) -> list:
+    def _states_of(self, futures=None) -> list:
+        """The states of ``futures`` (futures or collections), or of every key held."""
         if futures is None:
             with self._lock:
                 return list(self._states.values())

@@ -39,9 +39,13 @@ class SchedulerRPC(SchedulerAddress):
         return in_thread(self.client.scheduler_info)
 
     def _who_has(self, keys) -> dict[str, tuple[str, ...]]:
-        held = self.client.who_has()
-        wanted = held if keys is None else keys
-        return {key: tuple(held.get(key, ())) for key in wanted}
+        client = self.client
+        if keys is None:
+            states = client._states_of()
+        else:  # only the keys asked for are located (unknown keys: no worker)
+            states = [s for s in map(client._states.get, keys) if s is not None]
+        where = client._who_has(states)
+        return {key: tuple(where.get(key, ())) for key in (where if keys is None else keys)}
 
     def __getattr__(self, name: str):
         if name.startswith("__"):
