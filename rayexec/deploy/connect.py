@@ -30,7 +30,7 @@ from .addresses import (  # noqa: F401
 )
 from .fault_settings import bounded_memory_retries, outliving_the_head
 from .grpc_fork import import_grpc
-from .local_cluster import LocalCluster, warn_processes_false
+from .local_cluster import LocalCluster, log_processes_false
 from .ray_logs import quiet_ray
 from .ray_node import dashboard_host_port, environ_while, on_lasting_thread, use_node_settings
 
@@ -98,7 +98,7 @@ def connect(address: str | None = None, *, timeout: float = 30, **local: Any) ->
     """
     quiet_ray()  # before Ray starts anything: its start-up notices are not the user's
     import_grpc()  # before Ray imports it: Ray forks while threads are inside gRPC
-    warn_processes_false(local.pop("processes", None))
+    log_processes_false(local.pop("processes", None))
     with bounded_memory_retries():  # read by Ray's processes as they start
         return _connect(address, timeout, local)
 

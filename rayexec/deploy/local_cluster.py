@@ -45,18 +45,19 @@ PROCESSES_FALSE = (
 _said_processes_false = False
 
 
-def warn_processes_false(processes) -> None:
-    """Say once, in the log, what ``processes=False`` means on Ray (tasks never run
-    in this process).
+def log_processes_false(processes) -> None:
+    """Say once, in the log at INFO level, what ``processes=False`` means on Ray
+    (tasks never run in this process).
 
-    A log record and not a Python warning: the program is right as it is and
-    has nothing to change, and test suites that turn warnings into errors
-    (dask's own) would fail on it.
+    Not a warning (neither Python's nor the log's): the program is right as it
+    is and has nothing to change.  Test suites that turn warnings into errors
+    (dask's) would fail on a Python warning, and distributed's ``LocalCluster``
+    starts in silence, showing only log records of WARNING and above.
     """
     global _said_processes_false
     if processes is False and not _said_processes_false:
         _said_processes_false = True
-        logger.warning(PROCESSES_FALSE)
+        logger.info(PROCESSES_FALSE)
 
 
 class LocalCluster:
@@ -115,7 +116,7 @@ class LocalCluster:
                                       or value < 0):
                 raise ValueError(f"LocalCluster({arg}=...) must be a non-negative int, "
                                  f"got {value!r}")
-        warn_processes_false(processes)
+        log_processes_false(processes)
         ncpus = os.cpu_count() or 1
         if n_workers is None:
             n_workers = 1 if threads_per_worker is None else max(1, ncpus // threads_per_worker)

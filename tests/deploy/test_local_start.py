@@ -86,17 +86,19 @@ def _alive(pid: int) -> bool:
 
 
 def test_processes_false_says_what_it_means_on_ray_in_the_log(ray_cluster, caplog):
+    import logging
     import warnings
 
     from rayexec import Client
     from rayexec.deploy import local_cluster
 
     local_cluster._said_processes_false = False
+    caplog.set_level(logging.INFO, logger=local_cluster.__name__)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # as dask's own test settings do: no warning
         client = Client(processes=False)
     client.close()
-    said = [r for r in caplog.records if r.levelname == "WARNING"
+    said = [r for r in caplog.records if r.levelname == "INFO"
             and "processes=False: on Ray, tasks always run in Ray worker processes" in r.message]
     assert len(said) == 1
 
