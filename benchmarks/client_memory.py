@@ -1,6 +1,6 @@
 """The client's memory over a long run of one kind of work, with no faults.
 
-    python benchmarks/client_memory.py [--seconds 60] [--work futures_on_futures ...]
+    python benchmarks/client_memory.py [--seconds 60] [--work futures_on_futures ...] [--every 60]
 
 Runs the chaos soak's workload (``soak.Workload``: futures, futures on futures,
 dask array, dataframe shuffle, delayed, an actor, the coordination primitives)
@@ -8,7 +8,10 @@ on a local cluster of two worker nodes, one kind of work at a time, each in a
 fresh process.  Prints, per kind: operations done, the client's resident
 memory after a warm-up and at the end (both after ``malloc_trim``, so that
 memory the allocator merely holds does not count), the growth per operation,
-and how much of it Python's own allocations explain (``tracemalloc``).
+and how much of it Python's own allocations explain (``tracemalloc``).  With
+``--every S``, also a line every S seconds: operations so far, resident memory,
+its anonymous part (the process's own heap, without the object store's shared
+pages it has touched) and Python's part, to tell a leak from caches filling up.
 """
 
 from __future__ import annotations
@@ -27,7 +30,17 @@ WORK = ["futures", "futures_on_futures", "dask_array", "dask_shuffle", "dask_del
         "actor", "coordination"]
 
 
-def measure(work: str, seconds: float) -> dict:
+def anonymous_mb() -> float:
+    """The anonymous part of this process's resident memory in MB (its heaps, not
+    files or the object store's shared memory it has mapped)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def measure(work: str, seconds: float, every: float | None = None) -> dict:
     """One kind of work, here (the child process's part)."""
     # The workload's functions travel by reference: the nodes import them from here.
     os.environ["PYTHONPATH"] = os.pathsep.join(
@@ -44,7 +57,13 @@ def measure(work: str, seconds: float) -> dict:
         operation()
     tracemalloc.start()
     start_mb, started, done = rss_mb(trim=True), time.monotonic(), 0
-    while time.monotonic() - started < seconds:
+    samples, next_sample = [], every
+    while (elapsed := time.monotonic() - started) < seconds:
+        if every and elapsed >= next_sample:
+            samples.append({"seconds": round(elapsed), "operations": done,
+                            "rss_mb": round(rss_mb(trim=True)), "anon_mb": round(anonymous_mb()),
+                            "traced_mb": round(tracemalloc.get_traced_memory()[0] / 2**20, 1)})
+            next_sample += every
         operation()
         done += 1
     end_mb = rss_mb(trim=True)
@@ -52,23 +71,26 @@ def measure(work: str, seconds: float) -> dict:
     workload.client.close()
     return {"work": work, "operations": done, "start_mb": round(start_mb),
             "end_mb": round(end_mb), "traced_mb": round(traced_mb, 1),
-            "kb_per_operation": round((end_mb - start_mb) * 1024 / max(done, 1), 1)}
+            "kb_per_operation": round((end_mb - start_mb) * 1024 / max(done, 1), 1),
+            "samples": samples}
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="per kind of work")
     parser.add_argument("--work", nargs="*", default=WORK, choices=WORK)
+    parser.add_argument("--every", type=float, help="also a memory sample every so many seconds")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(measure(args.child, args.seconds)))
+        print(json.dumps(measure(args.child, args.seconds, args.every)))
         return 0
     print("| work | operations | client memory, start → end | KB per operation | of it Python's |")
     print("|---|---|---|---|---|")
     for work in args.work:
+        sampling = ["--every", str(args.every)] if args.every else []
         done = subprocess.run([sys.executable, __file__, "--seconds", str(args.seconds),
-                               "--child", work], capture_output=True, text=True,
+                               *sampling, "--child", work], capture_output=True, text=True,
                               timeout=args.seconds + 600)
         lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
         if done.returncode or not lines:
@@ -77,6 +99,9 @@ def main(argv=None) -> int:
         r = json.loads(lines[-1])
         print(f"| {work} | {r['operations']} | {r['start_mb']} MB → {r['end_mb']} MB | "
               f"{r['kb_per_operation']} | {r['traced_mb']} MB |", flush=True)
+        for sample in r["samples"]:
+            print(f"|   at {sample['seconds']} s | {sample['operations']} | {sample['rss_mb']} MB "
+                  f"(anonymous {sample['anon_mb']} MB) | | {sample['traced_mb']} MB |", flush=True)
     return 0
 
 
