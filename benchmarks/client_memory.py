@@ -1,6 +1,7 @@
 """The client's memory over a long run of one kind of work, with no faults.
 
     python benchmarks/client_memory.py [--seconds 60] [--work futures_on_futures ...] [--every 60]
+                                       [--system rayexec ray_dask_get]
 
 Runs the chaos soak's workload (``soak.Workload``: futures, futures on futures,
 dask array, dataframe shuffle, delayed, an actor, the coordination primitives)
@@ -12,6 +13,9 @@ and how much of it Python's own allocations explain (``tracemalloc``).  With
 ``--every S``, also a line every S seconds: operations so far, resident memory,
 its anonymous part (the process's own heap, without the object store's shared
 pages it has touched) and Python's part, to tell a leak from caches filling up.
+``--system ray_dask_get`` runs the dask works on raw Ray instead, through Ray's
+own dask scheduler on a local Ray of two CPUs: the same work's driver memory
+without rayexec.
 """
 
 from __future__ import annotations
@@ -28,6 +32,38 @@ import tracemalloc
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORK = ["futures", "futures_on_futures", "dask_array", "dask_shuffle", "dask_delayed",
         "actor", "coordination"]
+DASK_WORK = ["dask_array", "dask_shuffle", "dask_delayed"]
+
+
+class RayDaskGet:
+    """The dask works' client on raw Ray: ``compute`` through Ray's own dask
+    scheduler (``ray.util.dask.ray_dask_get``) on a local Ray of two CPUs."""
+
+    def __init__(self):
+        import ray
+
+        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+
+    def compute(self, collection):
+        import dask
+        from ray.util.dask import ray_dask_get
+
+        return Computed(dask.compute(collection, scheduler=ray_dask_get)[0])
+
+    def close(self):
+        import ray
+
+        ray.shutdown()
+
+
+class Computed:
+    """A value already computed, answering ``result()`` as a future would."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def result(self, timeout=None):
+        return self.value
 
 
 def anonymous_mb() -> float:
@@ -40,7 +76,8 @@ def anonymous_mb() -> float:
     return float("nan")
 
 
-def measure(work: str, seconds: float, every: float | None = None) -> dict:
+def measure(work: str, seconds: float, every: float | None = None,
+            system: str = "rayexec") -> dict:
     """One kind of work, here (the child process's part)."""
     # The workload's functions travel by reference: the nodes import them from here.
     os.environ["PYTHONPATH"] = os.pathsep.join(
@@ -50,8 +87,9 @@ def measure(work: str, seconds: float, every: float | None = None) -> dict:
 
     from rayexec import Client
 
-    workload = Workload(lambda: Client(n_workers=2, threads_per_worker=1), 120,
-                        random.Random(1))
+    connect = RayDaskGet if system == "ray_dask_get" else (
+        lambda: Client(n_workers=2, threads_per_worker=1))
+    workload = Workload(connect, 120, random.Random(1))
     operation = getattr(workload, work)
     for _ in range(3):  # warm-up: imports, remote functions, worker processes, actors
         operation()
@@ -80,17 +118,21 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="per kind of work")
     parser.add_argument("--work", nargs="*", default=WORK, choices=WORK)
     parser.add_argument("--every", type=float, help="also a memory sample every so many seconds")
+    parser.add_argument("--system", choices=["rayexec", "ray_dask_get"], default="rayexec",
+                        help="ray_dask_get: the dask works on raw Ray, for comparison")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.system == "ray_dask_get" and not args.child and set(args.work) - set(DASK_WORK):
+        parser.error(f"--system ray_dask_get runs only the dask works: --work {' '.join(DASK_WORK)}")
     if args.child:
-        print(json.dumps(measure(args.child, args.seconds, args.every)))
+        print(json.dumps(measure(args.child, args.seconds, args.every, args.system)))
         return 0
     print("| work | operations | client memory, start → end | KB per operation | of it Python's |")
     print("|---|---|---|---|---|")
     for work in args.work:
         sampling = ["--every", str(args.every)] if args.every else []
         done = subprocess.run([sys.executable, __file__, "--seconds", str(args.seconds),
-                               *sampling, "--child", work], capture_output=True, text=True,
+                               *sampling, "--system", args.system, "--child", work], capture_output=True, text=True,
                               timeout=args.seconds + 600)
         lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
         if done.returncode or not lines:
