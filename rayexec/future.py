@@ -26,6 +26,7 @@ from .errors import (
     remote_traceback,
     with_remote_traceback,
 )
+from .keys import key_prefix
 from .state import CANCELLED, ERROR, FINISHED, LOST, PENDING, TaskState
 from .timeouts import parse_timeout
 
@@ -269,14 +270,13 @@ class Future(TaskRef):
         shows it."""
         from html import escape
 
-        from dask.utils import key_split
 
         state = self._state
         kind = (f", <span style='color: gray'>type:</span> "
                 f"{escape(value_types.label(state.value_type))}"
                 if state.status == FINISHED and state.value_type else "")
         color = "red" if state.status in ("error", "lost") else "black"
-        return (f"<strong>Future: {escape(key_split(state.key))}</strong> "
+        return (f"<strong>Future: {escape(key_prefix(state.key))}</strong> "
                 f"<span style='color: gray'>status:</span> "
                 f"<span style='color: {color}'>{escape(state.status)}</span>{kind}, "
                 f"<span style='color: gray'>key:</span> {escape(str(state.key))}")

@@ -93,7 +93,8 @@ def task_name(keys: list, most: int = 3) -> str:
 
 
 def key_prefix(key) -> str:
-    """dask's ``key_split`` of ``key``, without dask's cache.
+    """dask's ``key_split`` of ``key``, without dask's cache: the prefix rayexec
+    names and groups keys by (task names, progress bars, charts, ``nbytes``).
 
     Each graph brings keys never seen before, so caching their prefixes only
     fills dask's cache of 100,000 keys in the client, about 20 MB (measured

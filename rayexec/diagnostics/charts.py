@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 
-from dask.utils import key_split
+from ..keys import key_prefix
 
 # Transfers are red, as in distributed's task stream; compute takes its prefix's colour.
 TRANSFER_COLOR = "#d62728"
@@ -23,7 +23,7 @@ ERROR_COLOR = "#000000"
 
 def _prefix(key) -> str:
     # A graph part is named by its main prefixes ("random_sample,sum"): the first leads.
-    return key_split(str(key).split(",")[0])
+    return key_prefix(str(key).split(",")[0])
 
 
 def _palette(prefixes: list[str]) -> dict[str, str]:

@@ -7,10 +7,9 @@ from __future__ import annotations
 import threading
 import time
 
-from dask.utils import key_split
-
 from ..errors import CancelledError
 from ..functions import futures_of
+from ..keys import key_prefix
 from ..state import FINISHED, PENDING
 
 
@@ -45,7 +44,7 @@ DEFAULT_SPAN = ("default", "default")  # the group of tasks made outside any spa
 def group_of(group_by):
     """state -> its group, for ``group_by``: "prefix", "spans" or a function of the key."""
     if group_by in (None, "prefix"):
-        return lambda state: key_split(state.key)
+        return lambda state: key_prefix(state.key)
     if group_by == "spans":
         return lambda state: state.span or DEFAULT_SPAN
     if callable(group_by):

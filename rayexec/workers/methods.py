@@ -15,6 +15,7 @@ from .. import data
 from ..asynchronous import async_capable
 from ..errors import user_exception
 from ..functions import futures_of
+from ..keys import key_prefix
 from ..state import FINISHED
 from . import nodes, placement, replication
 from .context import get_worker
@@ -170,8 +171,6 @@ class WorkerMethods:
         >>> client.nbytes()                # doctest: +SKIP
         {'ndarray': 8000}
         """
-        from dask.utils import key_split
-
         with self._lock:
             held = dict(self._states.items())
         chosen = held if keys is None else {k: held[k] for k in keys if k in held}
@@ -180,7 +179,7 @@ class WorkerMethods:
             return sizes
         totals: dict[str, int] = {}
         for key, size in sizes.items():
-            prefix = key_split(key)
+            prefix = key_prefix(key)
             totals[prefix] = totals.get(prefix, 0) + size
         return totals
 
