@@ -63,6 +63,9 @@ logger = logging.getLogger(__name__)
 NO_AMM = {"distributed.scheduler.active-memory-manager.start": False}
 
 _TEST_TIMEOUT = 30  # seconds a gen_cluster / gen_test test may run, as in distributed
+# Seconds a new worker node of the test cluster may take to register and run a
+# task: a few when quiet, a minute at a load average of 20.
+_NODE_READY_WAIT = 180
 _DEFAULT_NTHREADS = [("127.0.0.1", 1), ("127.0.0.1", 2)]
 
 
@@ -402,7 +405,9 @@ class _TestCluster:
             order.setdefault(shape, []).append(node)
         self._nodes = [(shape, order[shape].pop(0)) for shape in shapes]
         if wanted:
-            self._cluster.wait_for_nodes()
+            new_nodes = [node for _, node in kept[len(kept) - len(wanted):]]
+            self._cluster.wait_for_nodes(timeout=_NODE_READY_WAIT)
+            _until_running_tasks(new_nodes)
 
     def _describe(self, count: int) -> tuple[TestScheduler, list[TestWorker]]:
         import ray
@@ -449,6 +454,52 @@ class _TestCluster:
                 ray.shutdown()
             self._cluster.shutdown()
             self._cluster, self._nodes = None, []
+
+
+def _until_running_tasks(nodes: list) -> None:
+    """Return once each of these Ray nodes has run a task of this process.
+
+    distributed's ``cluster()`` hands out workers whose processes are up.  A Ray
+    node registers first and starts its worker processes after, which takes
+    seconds on a busy machine: a test that times its first tasks would count
+    the start-up.  A node that cannot run a task in time fails here, in one
+    line that names its logs, not in the test.
+    """
+    import ray
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    runs = {_started_task().options(num_cpus=0, scheduling_strategy=NodeAffinitySchedulingStrategy(
+        node.node_id, soft=False)).remote(): node for node in nodes}
+    ran, late = ray.wait(list(runs), num_returns=len(runs), timeout=_NODE_READY_WAIT)
+    for ref in late:
+        ray.cancel(ref, force=True)
+    for ref in ran:
+        try:
+            ray.get(ref)
+        except Exception as exc:
+            raise RuntimeError(_not_ready(runs[ref], f"could not run a task ({type(exc).__name__}: {_first_line(exc)})")) from exc
+    if late:
+        raise RuntimeError(_not_ready(runs[late[0]], f"ran no task within {_NODE_READY_WAIT} s"))
+
+
+def _first_line(exc: BaseException) -> str:
+    return next((line for line in str(exc).splitlines() if line.strip()), "")
+
+
+def _not_ready(node, what: str) -> str:
+    return (f"the test cluster's worker node {node.node_id} {what}; "
+            f"its logs: {node.get_logs_dir_path()}")
+
+
+@functools.cache
+def _started_task():
+    import ray
+
+    return ray.remote(max_retries=0)(_started)
+
+
+def _started() -> bool:
+    return True
 
 
 _test_cluster = _TestCluster()

@@ -267,3 +267,43 @@ def test_nodebug_module_setup_turns_asyncio_debug_off_for_the_module(monkeypatch
     assert "PYTHONASYNCIODEBUG" not in os.environ
     nodebug_teardown_module(module)
     assert os.environ["PYTHONASYNCIODEBUG"] == "1"
+
+
+_READY_PROGRAM = """
+import os, time
+import psutil
+from rayexec import Client
+from rayexec.utils_test import _until_running_tasks, cluster
+
+def pid(_):
+    return os.getpid()
+
+with cluster() as (s, workers):
+    handed_out = time.time()
+    with Client(s["address"]) as c:
+        pids = [c.submit(pid, i, workers=[w["address"]], pure=False).result()
+                for i, w in enumerate(workers)]
+        print("up before", all(psutil.Process(p).create_time() < handed_out for p in pids))
+
+class GoneNode:
+    node_id = "ab" * 28
+    def get_logs_dir_path(self):
+        return "/logs/of/the/node"
+
+try:
+    _until_running_tasks([GoneNode()])
+except RuntimeError as exc:
+    print(str(exc))
+"""
+
+
+def test_cluster_hands_out_workers_whose_processes_run_tasks():
+    """distributed's ``cluster()`` gives workers whose processes are up; a Ray node
+    starts its worker processes after it registers (seconds, on a busy machine),
+    so the test cluster waits until each new node has run a task, and a node that
+    cannot says so in one line naming its logs."""
+    lines = run_program(_READY_PROGRAM).stdout.strip().splitlines()
+    assert "up before True" in lines, lines
+    error = next(line for line in lines if line.startswith("the test cluster's worker node"))
+    assert "ab" * 28 in error and "could not run a task" in error, error
+    assert error.endswith("its logs: /logs/of/the/node"), error
