@@ -308,7 +308,7 @@ class _TestCluster:
         self._nodes: list = []  # ((nthreads, memory), node) for each worker node
         self._failed: BaseException | None = None  # why the cluster could not start
 
-    def ensure(self, nthreads: list[int], memory: int | None = None, environment: str = ""
+    def ensure(self, nthreads: list[int], memory: int | None = None, environment: str = "{}"
                ) -> tuple[TestScheduler, list[TestWorker]]:
         """The scheduler and workers, started or reshaped to ``nthreads`` (and each
         ``memory`` bytes, Ray's ``memory`` resource, and the preloads
@@ -385,13 +385,16 @@ class _TestCluster:
         from .deploy.ray_node import environ_while
 
         wanted = list(shapes)
-        kept = []
+        kept, removed = [], []
         for shape, node in self._nodes:
             if shape in wanted:
                 wanted.remove(shape)
                 kept.append((shape, node))
             else:
                 self._cluster.remove_node(node)
+                removed.append(node.node_id)
+        if removed:
+            _until_gone(removed)
         for shape in wanted:
             nthreads, memory, environment = shape
             sizes = {"memory": memory} if memory else {}
@@ -454,6 +457,26 @@ class _TestCluster:
                 ray.shutdown()
             self._cluster.shutdown()
             self._cluster, self._nodes = None, []
+
+
+def _until_gone(node_ids: list[str]) -> None:
+    """Return once Ray's control store counts these removed nodes as dead.
+
+    A node's processes end before the control store hears of it (at once when
+    quiet, seconds later on a busy machine); until then it still leases workers,
+    and the next test's tasks sent there fail with "the node is dead".
+    """
+    import ray
+
+    deadline = time() + _NODE_READY_WAIT
+    while True:
+        alive = {node["NodeID"] for node in ray.nodes() if node["Alive"]} & set(node_ids)
+        if not alive:
+            return
+        if time() > deadline:
+            raise RuntimeError(f"the test cluster removed worker node {sorted(alive)[0]}, "
+                               f"but Ray still counts it alive after {_NODE_READY_WAIT} s")
+        sleep(0.1)
 
 
 def _until_running_tasks(nodes: list) -> None:

@@ -307,3 +307,35 @@ def test_cluster_hands_out_workers_whose_processes_run_tasks():
     error = next(line for line in lines if line.startswith("the test cluster's worker node"))
     assert "ab" * 28 in error and "could not run a task" in error, error
     assert error.endswith("its logs: /logs/of/the/node"), error
+
+
+_RESHAPE_PROGRAM = """
+import ray
+from rayexec.utils_test import cluster, gen_cluster
+
+@gen_cluster(nthreads=[("127.0.0.1", 1)] * 2)
+async def two_single(s, a, b):
+    print("single", sorted([a.address, b.address]))
+
+@gen_cluster(nthreads=[("127.0.0.1", 1), ("127.0.0.1", 2)])
+async def single_and_double(s, a, b):
+    pass
+
+two_single()
+with cluster() as (s, workers):
+    print("cluster", sorted(w["address"] for w in workers))
+single_and_double()
+with cluster() as (s, workers):
+    alive = [n for n in ray.nodes() if n["Alive"] and n["Resources"].get("CPU")]
+    print("alive", len(alive) == len(workers) == 2)
+"""
+
+
+def test_the_test_cluster_keeps_nodes_of_the_same_shape_and_waits_out_those_it_removes():
+    """gen_cluster and cluster() of the same threads share their nodes; a node
+    removed for another shape is dead to Ray before the next test's tasks go out
+    (else, on a busy machine, they may be sent to it and fail)."""
+    lines = run_program(_RESHAPE_PROGRAM).stdout.strip().splitlines()
+    single = next(line for line in lines if line.startswith("single"))
+    assert single.replace("single", "cluster") in lines, lines
+    assert "alive True" in lines, lines
