@@ -9,7 +9,8 @@ on a local cluster of two worker nodes, one kind of work at a time, each in a
 fresh process.  Prints, per kind: operations done, the client's resident
 memory after a warm-up and at the end (both after ``malloc_trim``, so that
 memory the allocator merely holds does not count), the growth per operation,
-and how much of it Python's own allocations explain (``tracemalloc``).  With
+how much of it Python's own allocations explain (``tracemalloc``), and how
+many entries Ray's in-process object store kept per operation.  With
 ``--every S``, also a line every S seconds: operations so far, resident memory,
 its anonymous part (the process's own heap, without the object store's shared
 pages it has touched) and Python's part, to tell a leak from caches filling up.
@@ -83,7 +84,7 @@ def measure(work: str, seconds: float, every: float | None = None,
     os.environ["PYTHONPATH"] = os.pathsep.join(
         [HERE, *filter(None, [os.environ.get("PYTHONPATH")])])
     sys.path.insert(0, HERE)
-    from soak import Workload, rss_mb
+    from soak import Workload, ray_store_entries, rss_mb
 
     from rayexec import Client
 
@@ -94,7 +95,8 @@ def measure(work: str, seconds: float, every: float | None = None,
     for _ in range(3):  # warm-up: imports, remote functions, worker processes, actors
         operation()
     tracemalloc.start()
-    start_mb, started, done = rss_mb(trim=True), time.monotonic(), 0
+    start_mb, start_entries = rss_mb(trim=True), ray_store_entries()
+    started, done = time.monotonic(), 0
     samples, next_sample = [], every
     while (elapsed := time.monotonic() - started) < seconds:
         if every and elapsed >= next_sample:
@@ -104,12 +106,13 @@ def measure(work: str, seconds: float, every: float | None = None,
             next_sample += every
         operation()
         done += 1
-    end_mb = rss_mb(trim=True)
+    end_mb, end_entries = rss_mb(trim=True), ray_store_entries()
     traced_mb = tracemalloc.get_traced_memory()[0] / 2**20
     workload.client.close()
     return {"work": work, "operations": done, "start_mb": round(start_mb),
             "end_mb": round(end_mb), "traced_mb": round(traced_mb, 1),
             "kb_per_operation": round((end_mb - start_mb) * 1024 / max(done, 1), 1),
+            "entries_per_operation": round((end_entries - start_entries) / max(done, 1), 2),
             "samples": samples}
 
 
@@ -127,8 +130,9 @@ def main(argv=None) -> int:
     if args.child:
         print(json.dumps(measure(args.child, args.seconds, args.every, args.system)))
         return 0
-    print("| work | operations | client memory, start → end | KB per operation | of it Python's |")
-    print("|---|---|---|---|---|")
+    print("| work | operations | client memory, start → end | KB per operation | of it Python's "
+          "| Ray's in-process store entries left per operation |")
+    print("|---|---|---|---|---|---|")
     for work in args.work:
         sampling = ["--every", str(args.every)] if args.every else []
         done = subprocess.run([sys.executable, __file__, "--seconds", str(args.seconds),
@@ -140,10 +144,11 @@ def main(argv=None) -> int:
             continue
         r = json.loads(lines[-1])
         print(f"| {work} | {r['operations']} | {r['start_mb']} MB → {r['end_mb']} MB | "
-              f"{r['kb_per_operation']} | {r['traced_mb']} MB |", flush=True)
+              f"{r['kb_per_operation']} | {r['traced_mb']} MB | {r['entries_per_operation']} |",
+              flush=True)
         for sample in r["samples"]:
             print(f"|   at {sample['seconds']} s | {sample['operations']} | {sample['rss_mb']} MB "
-                  f"(anonymous {sample['anon_mb']} MB) | | {sample['traced_mb']} MB |", flush=True)
+                  f"(anonymous {sample['anon_mb']} MB) | | {sample['traced_mb']} MB | |", flush=True)
     return 0
 
 

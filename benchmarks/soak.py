@@ -324,6 +324,16 @@ def rss_mb(trim: bool = False) -> float:
     return psutil.Process().memory_info().rss / 2**20
 
 
+def ray_store_entries() -> int:
+    """Entries in this process's in-process object store (Ray's memory store):
+    the values under 100 KB it owns, and a marker for each object of its in the
+    object store.  Ray's internals, read for a measurement: no public count exists.
+    """
+    import ray
+
+    return ray._private.worker.global_worker.core_worker.get_memory_store_size()
+
+
 def classify(exc: BaseException) -> str:
     names = {cls.__name__ for cls in type(exc).__mro__}
     if isinstance(exc, Wrong):

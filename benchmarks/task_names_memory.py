@@ -1,18 +1,28 @@
-"""A process's memory under Ray task names: one name per task against one per function.
+"""A process's memory under Ray tasks: task names, and what Ray keeps for retriable tasks.
 
-    python benchmarks/task_names_memory.py [--seconds 45]
+    python benchmarks/task_names_memory.py [--seconds 45] [--cases NAME ...]
 
 Each case runs in a fresh process on a fresh local Ray (2 CPUs): rounds of 50
-tiny tasks for ``--seconds``, after a warm-up, with the driver's resident memory
-(after ``malloc_trim``, so that freed memory does not count) read at the start
-and at the end.  The cases:
+tasks for ``--seconds``, after a warm-up, with the driver's resident memory
+(after ``malloc_trim``, so that freed memory does not count) and the number of
+entries in its Ray core worker's in-process object store read at the start and
+at the end.  The cases:
 
 - ``per task``: every task named uniquely, as rayexec once named a task by its key;
 - ``per prefix``: every task named ``inc``, as rayexec names tasks now (by key prefix);
 - ``per task, metrics off``: unique names with Ray's metrics collection turned off
-  (``RAY_enable_metrics_collection=0``), which shows where the memory goes.
+  (``RAY_enable_metrics_collection=0``), which shows where the memory goes;
+- ``stored both ways``: each task's argument (1.3 MB, which Ray puts in the object
+  store) and its result (200 KB, stored there too) in the object store, as a dask
+  graph part with an array in it and a bundle of chunks out; nothing is kept;
+- ``stored both ways, no retries``: the same tasks with ``max_retries=0``;
+- ``stored both ways, lineage off``: the same with Ray's lineage pinning off
+  (``RAY_lineage_pinning_enabled=0``: lost objects cannot be recomputed).
 
-Prints one line per case: tasks run, memory at start and end, and bytes per task.
+Prints one line per case: tasks run, memory at start and end, bytes per task
+(and of the anonymous part alone: the process's heap, without the object store's
+shared pages it has touched, which the stored cases touch), and the in-process
+store's entries left per task.
 """
 
 from __future__ import annotations
@@ -24,51 +34,81 @@ import subprocess
 import sys
 import time
 
+STORED_PART = 1_300_000  # bytes of a task's argument, over Ray's 100 KB inline limit
 CASES = {
     "per task": {},
     "per prefix": {},
     "per task, metrics off": {"RAY_enable_metrics_collection": "0"},
+    "stored both ways": {},
+    "stored both ways, no retries": {},
+    "stored both ways, lineage off": {"RAY_lineage_pinning_enabled": "0"},
 }
 
 
-def measure(case: str, seconds: float) -> dict:
-    """Run one case here (the child process's part)."""
+def _rounds(case: str):
+    """The function that runs one round of ``case``'s 50 tasks, given a serial number."""
+    import numpy as np
     import ray
-    from soak import rss_mb  # beside this file, first on sys.path
 
-    ray.init(num_cpus=2, include_dashboard=False, address="local")
+    if case.startswith("stored both ways"):
+        retries = 0 if case.endswith("no retries") else 3  # 3: Ray's default
+
+        @ray.remote(max_retries=retries)
+        def part(blob):
+            return np.ones(25_000)  # 200 KB: stored in the object store
+
+        blob = b"x" * STORED_PART
+
+        def stored_round(serial: int):
+            ray.wait([part.remote(blob) for _ in range(50)], num_returns=50, fetch_local=False)
+        return stored_round
 
     @ray.remote
     def inc(x):
         return x + 1
 
-    def one_round(serial: int):
+    def named_round(serial: int):
         if case == "per prefix":
             return ray.get([inc.options(name="inc").remote(i) for i in range(50)])
         return ray.get([inc.options(name=f"inc-{serial}-{i}").remote(i) for i in range(50)])
+    return named_round
 
+
+def measure(case: str, seconds: float) -> dict:
+    """Run one case here (the child process's part)."""
+    import ray
+    from client_memory import anonymous_mb  # beside this file, first on sys.path
+    from soak import ray_store_entries, rss_mb
+
+    ray.init(num_cpus=2, include_dashboard=False, address="local")
+    one_round = _rounds(case)
     for serial in range(20):  # warm-up: worker processes, the function's export
         one_round(serial)
-    start_mb, started, rounds = rss_mb(trim=True), time.monotonic(), 0
+    start_mb, start_anon, start_entries = rss_mb(trim=True), anonymous_mb(), ray_store_entries()
+    started, rounds = time.monotonic(), 0
     while time.monotonic() - started < seconds:
         rounds += 1
         one_round(20 + rounds)
-    end_mb = rss_mb(trim=True)
+    end_mb, end_anon, end_entries = rss_mb(trim=True), anonymous_mb(), ray_store_entries()
     ray.shutdown()
     tasks = rounds * 50
     return {"case": case, "tasks": tasks, "start_mb": round(start_mb), "end_mb": round(end_mb),
-            "bytes_per_task": round((end_mb - start_mb) * 2**20 / tasks)}
+            "bytes_per_task": round((end_mb - start_mb) * 2**20 / tasks),
+            "anonymous_bytes_per_task": round((end_anon - start_anon) * 2**20 / tasks),
+            "entries_per_task": round((end_entries - start_entries) / tasks, 2)}
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=45.0)
+    parser.add_argument("--cases", nargs="*", default=list(CASES), choices=list(CASES))
     parser.add_argument("--case", help=argparse.SUPPRESS)  # the child's part
     args = parser.parse_args(argv)
     if args.case:
         print(json.dumps(measure(args.case, args.seconds)))
         return 0
-    for case, env in CASES.items():
+    for case in args.cases:
+        env = CASES[case]
         done = subprocess.run([sys.executable, __file__, "--seconds", str(args.seconds),
                                "--case", case], capture_output=True, text=True,
                               env={**os.environ, **env}, timeout=args.seconds + 300)
@@ -77,8 +117,9 @@ def main(argv=None) -> int:
             print(f"{case}: failed\n{done.stderr[-2000:]}")
             return 1
         r = json.loads(lines[-1])
-        print(f"{case:24} {r['tasks']:>7} tasks  {r['start_mb']:>4} MB -> {r['end_mb']:>4} MB  "
-              f"{r['bytes_per_task']:>6} bytes per task")
+        print(f"{case:30} {r['tasks']:>7} tasks  {r['start_mb']:>4} MB -> {r['end_mb']:>4} MB  "
+              f"{r['bytes_per_task']:>6} bytes per task (anonymous: "
+              f"{r['anonymous_bytes_per_task']:>5})  {r['entries_per_task']:>5} entries left per task")
     return 0
 
 
