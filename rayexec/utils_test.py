@@ -305,7 +305,7 @@ class _TestCluster:
     def __init__(self):
         self._lock = threading.Lock()
         self._cluster = None  # ray.cluster_utils.Cluster when this module started Ray
-        self._nodes: list = []  # ((nthreads, memory), node) for each worker node
+        self._nodes: list = []  # ((nthreads, memory, environment), node) per worker node
         self._failed: BaseException | None = None  # why the cluster could not start
 
     def ensure(self, nthreads: list[int], memory: int | None = None, environment: str = "{}"
@@ -463,8 +463,8 @@ def _until_gone(node_ids: list[str]) -> None:
     """Return once Ray's control store counts these removed nodes as dead.
 
     A node's processes end before the control store hears of it (at once when
-    quiet, seconds later on a busy machine); until then it still leases workers,
-    and the next test's tasks sent there fail with "the node is dead".
+    quiet, seconds later on a busy machine); until then Ray may still send the
+    next test's tasks there, and they fail with "the node is dead".
     """
     import ray
 
@@ -500,7 +500,8 @@ def _until_running_tasks(nodes: list) -> None:
         try:
             ray.get(ref)
         except Exception as exc:
-            raise RuntimeError(_not_ready(runs[ref], f"could not run a task ({type(exc).__name__}: {_first_line(exc)})")) from exc
+            why = f"could not run a task ({type(exc).__name__}: {_first_line(exc)})"
+            raise RuntimeError(_not_ready(runs[ref], why)) from exc
     if late:
         raise RuntimeError(_not_ready(runs[late[0]], f"ran no task within {_NODE_READY_WAIT} s"))
 
