@@ -270,7 +270,6 @@ class Future(TaskRef):
         shows it."""
         from html import escape
 
-
         state = self._state
         kind = (f", <span style='color: gray'>type:</span> "
                 f"{escape(value_types.label(state.value_type))}"

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from dask.tokenize import tokenize
-from dask.utils import funcname
+from dask.utils import funcname, key_split
 
 
 def submit_key(func: Callable, args: tuple, kwargs: dict, pure: bool = True) -> str:
@@ -104,9 +104,12 @@ def key_prefix(key) -> str:
     >>> key_prefix(("random_sample-6d2bd3a0a1f34d0e8e84f7b0d6b8f11c", 0, 1))
     'random_sample'
     """
-    from dask.utils import key_split
+    return _split_uncached(key)
 
-    return getattr(key_split, "__wrapped__", key_split)(key)
+
+# dask's key_split is an LRU cache around the split itself (``__wrapped__``);
+# looked up once, as key_prefix runs for every key of every graph.
+_split_uncached = getattr(key_split, "__wrapped__", key_split)
 
 
 # Tasks whose key is remembered after their futures are gone, for the task
