@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 import dask.config
 from dask.utils import format_bytes, funcname, parse_timedelta
 
-from . import data, defaults
+from . import data, defaults, pins
 from .actors import submit_actor
 from .asynchronous import (
     async_capable,
@@ -451,7 +451,11 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         spec = (func, args, kwargs)
         inputs: list[TaskState] = []
         bundled, args, kwargs = self._prepare_arguments(args, kwargs, inputs)
+        put = None
         try:
+            if bundled:  # the call's arguments in one bundle, large with data in it
+                bundle, put = pins.put_large(args[0])
+                args = (bundle, *args[1:])
             # Calls without placement hints or retries run on an executor actor when
             # one has room (see rayexec.workers.executor_actors); others are tasks.
             refs = None if options else self._call_on_executor(func, bundled, args, kwargs, name)
@@ -463,6 +467,7 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         remember_task(value_ref, key)
         state = TaskState(key, value_ref, has_inputs=any(s.local is None for s in inputs))
         state.spec = spec
+        state.pins = put
         for input_state in inputs:
             input_state.add_dependent(state)
         watch(state, receipt_ref)
@@ -477,13 +482,14 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         options["num_returns"] = len(chunk) + 1
         remote = self._with_options(self._remote.batch(func), options)
         try:
-            refs = remote.remote(writable(kwargs), writable([element for _, element in chunk]),
-                                 int(retries or 0))
+            elements, put = pins.put_large(writable([element for _, element in chunk]))
+            refs = remote.remote(writable(kwargs), elements, int(retries or 0))
         except (TypeError, ValueError, AttributeError) as exc:
             raise _serialisation_error(func, exc) from exc
         states = {k: TaskState(k, ref, batched=True) for (k, _), ref in zip(chunk, refs)}
         for (k, element) in chunk:
             states[k].spec = (func, element, kwargs)
+            states[k].pins = put
         watch_batch(list(states.values()), refs[-1])
         placement.guard(list(states.values()), options)
         self._states.update(states)

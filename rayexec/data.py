@@ -21,6 +21,11 @@ from .state import CANCELLED, ERROR, LOST, PENDING, TaskState
 from .value_types import describe
 from .writable import writable
 
+# Ray returns objects up to this size inside the task's reply, into the memory
+# of the process that owns them, and sends arguments up to it inside the task;
+# larger ones go through a node's object store.
+INLINE_LIMIT = 100 * 1024
+
 
 def put(value: Any):
     """Store ``value`` in the object store; its ObjectRef."""

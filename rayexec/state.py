@@ -46,7 +46,7 @@ class TaskState:
     """Where a key's result lives and what became of it."""
 
     __slots__ = ("key", "ref", "local", "status", "exception", "value_type", "batched",
-                 "has_inputs", "spec", "span", "_callbacks", "_dependents", "__weakref__")
+                 "has_inputs", "spec", "span", "pins", "_callbacks", "_dependents", "__weakref__")
 
     def __init__(self, key: str, ref: Any = None, status: str = PENDING,
                  value_type=None, batched: bool = False, local=None, has_inputs: bool = False):
@@ -64,6 +64,8 @@ class TaskState:
         # (name, id) of the span the task was made in (``rayexec.span``); None: the default
         self.span = current_span()
         self.ref = ref  # the ObjectRef of the value; dropped when the data is released
+        # objects put for the task, dropped after ``ref`` (see rayexec.pins)
+        self.pins: tuple | None = None
         self.local = local  # a small scattered value kept on the client (a LocalValue)
         self.status = status
         self.exception: BaseException | None = None
@@ -72,6 +74,12 @@ class TaskState:
 
     def __repr__(self) -> str:
         return f"<TaskState: {self.status}, key: {self.key}>"
+
+    def __del__(self):
+        # Python clears slots in name order, "pins" before "ref": the result
+        # goes first here, or Ray leaks an entry per pin (rayexec.pins)
+        if self.pins is not None:
+            self.ref = None
 
     def has_data(self) -> bool:
         """Whether the data is still held (not cancelled or released)."""
@@ -143,6 +151,7 @@ class TaskState:
             state = todo.pop()
             state._settle(CANCELLED, any_state=True)
             state.ref = None
+            state.pins = None  # after the result (rayexec.pins)
             state.local = None
             state.spec = None
             with _lock:

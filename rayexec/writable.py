@@ -79,6 +79,11 @@ class _Writable:
     def __init__(self, value: Any):
         self.value = value
 
+    def __sizeof__(self) -> int:  # what dask's sizeof and sys.getsizeof report
+        from dask.sizeof import sizeof
+
+        return sizeof(self.value)
+
     def __reduce__(self):
         buffers: list[pickle.PickleBuffer] = []
         file = io.BytesIO()

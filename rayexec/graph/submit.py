@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING
 
-from .. import data
+from .. import data, pins
 from ..future import Future
 from ..keys import remember_task, task_name
 from ..state import TaskState, watch_batch
@@ -42,6 +42,8 @@ def launch(client: Client, parts: list[Part], held: dict) -> dict:
     """
     refs = {key: data.argument(state) for key, state in held.items()}
     bundles: dict = {}  # (id of sender, id of receiver) -> ObjectRef of the bundle
+    part_pins: dict = {}  # id of part -> what it and the parts it receives from put
+    key_pins = {key: state.pins for key, state in held.items()}  # of an input's task
     states: dict = {}
     for part in parts:
         try:
@@ -49,6 +51,10 @@ def launch(client: Client, parts: list[Part], held: dict) -> dict:
         except Exception as exc:
             raise TypeError(f"rayexec cannot serialise the graph's tasks to send them to "
                             f"the cluster: {type(exc).__name__}: {exc}") from exc
+        blob, own = pins.put_large(blob, len(blob))  # a part carrying data
+        part_pins[id(part)] = held_pins = pins.combine(
+            own, [part_pins[id(sender)] for sender in part.receives]
+            + [key_pins[key] for key in part.inputs])
         arguments = [refs[key] for key in part.inputs]
         arguments.extend(bundles.pop((id(sender), id(part))) for sender in part.receives)
         arguments.extend(client._argument_of(f) for f in futures)
@@ -60,13 +66,17 @@ def launch(client: Client, parts: list[Part], held: dict) -> dict:
                                  [keys for _, keys in part.sends], part.retries, *arguments)
         if len(part.nodes) == 1:  # a one-key part: its key, for the task stream
             remember_task(returned[-1], part.nodes[0].key)
+        pins.hold_until_done(held_pins, returned[-1])
         n_out = len(part.outputs)
         refs.update(zip(part.outputs, returned[:n_out], strict=True))
+        key_pins.update((key, held_pins) for key in part.outputs)
         for (receiver, _), ref in zip(part.sends, returned[n_out:-1], strict=True):
             bundles[(id(part), id(receiver))] = ref
         if n_out:
             new = [TaskState(key, ref, has_inputs=bool(arguments)) for key, ref in
                    zip(part.outputs, returned[:n_out], strict=True)]
+            for state in new:
+                state.pins = held_pins
             watch_batch(new, returned[-1])
             states.update((state.key, state) for state in new)
     with client._lock:

@@ -16,6 +16,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from ..data import INLINE_LIMIT
+
 # Submitting with placement hints looks the workers up; one Ray call per submit
 # would cost more than the submit itself, so a listing is reused this long.
 # Whoever needs the current truth (introspection, a failed match) asks fresh.
@@ -203,11 +205,6 @@ def machine_memory(workers: list[WorkerInfo], nodes: list[WorkerInfo] | None = N
     for w in workers:
         total[w.host] = total.get(w.host, 0) + w.memory_limit
     return sum(min(amount, seen.get(host, amount)) for host, amount in total.items())
-
-
-# Ray returns objects up to this size inside the task's reply, into the memory
-# of the process that owns them, instead of a node's object store.
-INLINE_LIMIT = 100 * 1024
 
 
 def locations(refs: list, settle: float = 2.0,

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import functools
 
-from .nodes import INLINE_LIMIT, WorkerInfo
+from ..data import INLINE_LIMIT
+from .nodes import WorkerInfo
 from .placement import pin_options
 
 
