@@ -8,7 +8,8 @@ results, Ray (2.60) frees it with the lineage later but leaves its entry in this
 process's in-process object store: about 400 bytes, for the life of the process,
 per such object.  Released after those results, it leaves nothing.  Ray keeps
 the object in the object store for that time anyway, so holding its ObjectRef
-here costs the object store nothing.
+here costs the object store nothing -- except when the results are small (kept
+in this process, no lineage): then the object stays until they are released.
 
 A task's pins are the objects put for it and the pins of the tasks whose results
 it takes, as a tree of tuples: holding the root holds them all, and shared
