@@ -17,8 +17,9 @@ Every wait is bounded (``--wait``): a wait that runs out is a *hang*.  A failure
 must be an exception naming a fault (``KilledWorker``, a lost node or object, a
 died actor); anything else is *unexplained*.  At the end the client's
 references (Ray's reference table of this process) and its memory are
-compared with the baseline taken after a warm-up round.  Wrong results and
-hangs must be 0.
+compared with the baseline taken after a warm-up round (memory after
+``malloc_trim``, so that what the allocator merely holds free does not count).
+Wrong results and hangs must be 0.
 """
 
 from __future__ import annotations
@@ -358,7 +359,7 @@ def run(duration: float, n_nodes: int, every: float, wait: float, seed: int) -> 
         for op in workload.operations():  # warm-up: imports, remote functions, actors
             op()
         gc.collect()
-        base_refs, base_rss = reference_count(), rss_mb()
+        base_refs, base_rss = reference_count(), rss_mb(trim=True)
         chaos = Chaos(cluster, events, duration, every, rng)
         outcomes, failures = Tally(), Tally()
         samples: list[str] = []
@@ -385,7 +386,7 @@ def run(duration: float, n_nodes: int, every: float, wait: float, seed: int) -> 
         workload.client = Client(cluster.head.address, timeout=120)
         gc.collect()
         time.sleep(2)  # Ray frees released references asynchronously
-        end_refs, end_rss = reference_count(), rss_mb()
+        end_refs, end_rss = reference_count(), rss_mb(trim=True)
         workload.client.close()
         report.update({
             "operations": sum(outcomes[k] for k in ("ok", "fault error", "wrong", "hang",

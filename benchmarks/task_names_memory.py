@@ -17,7 +17,10 @@ at the end.  The cases:
   graph part with an array in it and a bundle of chunks out; nothing is kept;
 - ``stored both ways, no retries``: the same tasks with ``max_retries=0``;
 - ``stored both ways, lineage off``: the same with Ray's lineage pinning off
-  (``RAY_lineage_pinning_enabled=0``: lost objects cannot be recomputed).
+  (``RAY_lineage_pinning_enabled=0``: lost objects cannot be recomputed);
+- ``stored both ways, argument dropped last``: retries and lineage on, each
+  argument put by the driver and its ObjectRef dropped only after the task's
+  result's, as rayexec does (``rayexec.pins``).
 
 Prints one line per case: tasks run, memory at start and end, bytes per task
 (and of the anonymous part alone: the process's heap, without the object store's
@@ -42,6 +45,7 @@ CASES = {
     "stored both ways": {},
     "stored both ways, no retries": {},
     "stored both ways, lineage off": {"RAY_lineage_pinning_enabled": "0"},
+    "stored both ways, argument dropped last": {},
 }
 
 
@@ -61,7 +65,14 @@ def _rounds(case: str):
 
         def stored_round(serial: int):
             ray.wait([part.remote(blob) for _ in range(50)], num_returns=50, fetch_local=False)
-        return stored_round
+
+        def dropped_last_round(serial: int):
+            arguments = [ray.put(blob) for _ in range(50)]
+            results = [part.remote(argument) for argument in arguments]
+            ray.wait(results, num_returns=50, fetch_local=False)
+            del results  # the results' ObjectRefs go first,
+            del arguments  # then the arguments'
+        return dropped_last_round if case.endswith("dropped last") else stored_round
 
     @ray.remote
     def inc(x):

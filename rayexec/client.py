@@ -611,6 +611,8 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
                     local = keep_local(value)
                     ref = data.put(value) if local is None else None
                 state = TaskState(key, ref, FINISHED, type(value), local=local)
+                if ref is not None and workers is None:  # put here: graphs on it pin it
+                    state.pins = (ref,)
                 self._states[key] = state
         return Future(key, self, state)
 

@@ -16,11 +16,15 @@ it takes, as a tree of tuples: holding the root holds them all, and shared
 subtrees keep a long chain of tasks linear in memory.  Whatever holds a task's
 results holds its pins -- its :class:`~rayexec.state.TaskState` (which drops its
 result first) and, until the task ends, the task itself (:func:`hold_until_done`)
--- so they go after the results, or with the last of them.
+-- so they go after the results, or with the last of them.  A value scattered
+into the object store is an object put here too: its own state's pins are its
+ObjectRef, which the graphs built on it hold in turn (a call holds its input
+Futures anyway, in its state's ``spec``).
 
 >>> combine(None, [None, None]) is None
 True
->>> combine("blob", [None, ("x",)])
+>>> x = ("x",)
+>>> combine("blob", [None, x, x])
 ('blob', ('x',))
 """
 
@@ -55,7 +59,7 @@ def put_large(value: Any, size: int | None = None) -> tuple[Any, Any]:
 
 def combine(own: Any, received: list) -> tuple | None:
     """The pins of a task: its own put object (or None) and the pins of its inputs' tasks."""
-    found = [pins for pins in received if pins is not None]
+    found = list({id(pins): pins for pins in received if pins is not None}.values())
     if own is not None:
         return (own, *found)
     if len(found) == 1:

@@ -58,6 +58,22 @@ def test_calls_with_large_arguments_leave_no_entries_in_the_client(client, how):
     assert left < 10, f"{left} entries left by 10 operations"
 
 
+@pytest.mark.parametrize("how", ["get", "submit"])
+def test_work_on_scattered_data_leaves_no_entries_in_the_client(client, how):
+    def one_operation():
+        x = client.scatter(np.full(200_000, 2.0))  # 1.6 MB: put in the object store
+        if how == "get":
+            [future] = client.get({"y": (big_result, x)}, ["y"], sync=False)
+        else:
+            future = client.submit(big_result, x, pure=False)
+        del x  # the user lets go of the scattered data first
+        assert future.result()[0] == 3.0
+
+    left = _count_left(one_operation)
+    # without its state pinning it, one entry per operation stayed
+    assert left < 10, f"{left} entries left by 10 operations"
+
+
 def _carried_array(seed: int, chunk: int = 100):
     # 1.3 MB in 80 KB chunks: parts carry several chunks (over the inline limit) and
     # send bundles of several chunks on (results in the object store)

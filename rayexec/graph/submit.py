@@ -54,7 +54,7 @@ def launch(client: Client, parts: list[Part], held: dict) -> dict:
         blob, own = pins.put_large(blob, len(blob))  # a part carrying data
         part_pins[id(part)] = held_pins = pins.combine(
             own, [part_pins[id(sender)] for sender in part.receives]
-            + [key_pins[key] for key in part.inputs])
+            + [key_pins[key] for key in part.inputs] + [f._state.pins for f in futures])
         arguments = [refs[key] for key in part.inputs]
         arguments.extend(bundles.pop((id(sender), id(part))) for sender in part.receives)
         arguments.extend(client._argument_of(f) for f in futures)
