@@ -20,7 +20,11 @@ at the end.  The cases:
   (``RAY_lineage_pinning_enabled=0``: lost objects cannot be recomputed);
 - ``stored both ways, argument dropped last``: retries and lineage on, each
   argument put by the driver and its ObjectRef dropped only after the task's
-  result's, as rayexec does (``rayexec.pins``).
+  result's, as rayexec does (``rayexec.pins``);
+- ``one stored result passed twice``: a task's 1.6 MB result given twice to the
+  next task (``f.remote(x, x)``), whose result is small;
+- ``one stored result passed once``: the same given once, as rayexec sends it
+  (``rayexec.execution.ArgumentList``).
 
 Prints one line per case: tasks run, memory at start and end, bytes per task
 (and of the anonymous part alone: the process's heap, without the object store's
@@ -46,6 +50,8 @@ CASES = {
     "stored both ways, no retries": {},
     "stored both ways, lineage off": {"RAY_lineage_pinning_enabled": "0"},
     "stored both ways, argument dropped last": {},
+    "one stored result passed twice": {},
+    "one stored result passed once": {},
 }
 
 
@@ -73,6 +79,23 @@ def _rounds(case: str):
             del results  # the results' ObjectRefs go first,
             del arguments  # then the arguments'
         return dropped_last_round if case.endswith("dropped last") else stored_round
+
+    if case.startswith("one stored result"):
+        @ray.remote
+        def make():
+            return np.ones(200_000)  # 1.6 MB: stored in the object store
+
+        @ray.remote
+        def first(*values):
+            return values[0][0]
+
+        twice = case.endswith("twice")
+
+        def passed_round(serial: int):
+            for _ in range(50):  # one after the other, as a client's calls
+                x = make.remote()
+                ray.get(first.remote(x, x) if twice else first.remote(x))
+        return passed_round
 
     @ray.remote
     def inc(x):

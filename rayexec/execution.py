@@ -50,31 +50,68 @@ def _raise_failed_inputs(values) -> None:
             raise value.exception
 
 
+class ArgumentList(list):
+    """A Ray task's top-level arguments, each object in it once; ``add`` says where.
+
+    Ray (2.60) leaves an entry in the submitting process's in-process object
+    store for good when one task takes the same ObjectRef twice, if the object
+    is in the object store (``submit(add, x, x)``, a Future both an input of a
+    graph part and in the arguments of its tasks).
+
+    >>> arguments = ArgumentList(["x"])
+    >>> arguments.add("y"), arguments.add("x"), arguments
+    (1, 0, ['x', 'y'])
+    """
+
+    def __init__(self, values=()):
+        super().__init__()
+        self._at: dict[int, int] = {}  # id of a value -> its position (values stay alive here)
+        for value in values:
+            self.add(value)
+
+    def add(self, value) -> int:
+        index = self._at.setdefault(id(value), len(self))
+        if index == len(self):
+            self.append(value)
+        return index
+
+
 def pack_arguments(args: tuple, kwargs: dict, kind: type,
                    data_of: Callable[[Any], Any]) -> tuple[bool, tuple, dict]:
     """A call's arguments as a Ray task takes them: ``(bundled, args, kwargs)``.
 
     Leaves of type ``kind`` (Futures) become ``data_of(leaf)``, their data as
-    a Ray argument.  Numbers, strings and top-level futures go as they are;
-    anything else makes one bundle of the whole call (see the module's
-    docstring), and ``bundled`` tells :func:`run_call` so.
+    a Ray argument, each once.  Numbers, strings and top-level futures go as
+    they are; anything else -- or the same data twice -- makes one bundle of
+    the whole call (see the module's docstring), and ``bundled`` tells
+    :func:`run_call` so.
 
     >>> pack_arguments((1, "a"), {"b": 2.0}, Slot, None)
     (False, (1, 'a'), {'b': 2.0})
     >>> bundled, args, kwargs = pack_arguments(([1], Slot(7)), {}, Slot, lambda s: s.index)
     >>> bundled, args[1:], kwargs
     (True, (7,), {})
+    >>> seven = Slot(7)
+    >>> bundled, args, kwargs = pack_arguments((seven, seven), {}, Slot, lambda s: [s.index])
+    >>> bundled, args[1:]
+    (True, ([7],))
     """
+    found: dict[int, Any] = {}  # id of a leaf -> its data: data_of once per leaf
+
+    def data_once(leaf):
+        if id(leaf) not in found:
+            found[id(leaf)] = data_of(leaf)
+        return found[id(leaf)]
+
     if all(isinstance(v, PLAIN) or isinstance(v, kind) for v in (*args, *kwargs.values())):
-        return (False, tuple(data_of(a) if isinstance(a, kind) else a for a in args),
-                {k: data_of(v) if isinstance(v, kind) else v for k, v in kwargs.items()})
-    deps: list = []
-
-    def slot(leaf) -> Slot:
-        deps.append(data_of(leaf))
-        return Slot(len(deps) - 1)
-
-    return True, (writable(replace((args, kwargs), kind, slot)), *deps), {}
+        plain = (tuple(data_once(a) if isinstance(a, kind) else a for a in args),
+                 {k: data_once(v) if isinstance(v, kind) else v for k, v in kwargs.items()})
+        sent = [v for v in (*plain[0], *plain[1].values()) if not isinstance(v, PLAIN)]
+        if len({id(v) for v in sent}) == len(sent):
+            return (False, *plain)
+    deps = ArgumentList()
+    bundle = replace((args, kwargs), kind, lambda leaf: Slot(deps.add(data_once(leaf))))
+    return True, (writable(bundle), *deps), {}
 
 
 def run_call(func: Callable, bundled: bool, args: tuple, kwargs: dict) -> tuple[Any, str]:

@@ -25,13 +25,16 @@ from . import pickling
 
 
 def run_part(blob: bytes, input_keys: list, n_bundles: int, output_keys: list,
-             send_keys: list[list], retries: dict, *values: Any) -> tuple:
+             send_keys: list[list], retries: dict, *values: Any,
+             future_at: list[int] | None = None) -> tuple:
     """Run one part; its outputs' values, one bundle per entry of ``send_keys``, a receipt.
 
     ``values`` are the inputs' values (in ``input_keys`` order), then
     ``n_bundles`` bundles (dicts of key -> value) from earlier parts, then the
     values of the futures the pickled nodes refer to (see
-    :mod:`rayexec.graph.pickling`).  The receipt has an entry per output.
+    :mod:`rayexec.graph.pickling`) -- or, with ``future_at``, those futures'
+    values are ``values[i]`` for each ``i`` of it (a future that is an input
+    too is sent once).  The receipt has an entry per output.
 
     >>> from operator import add
     >>> from dask._task_spec import Task, TaskRef
@@ -42,7 +45,8 @@ def run_part(blob: bytes, input_keys: list, n_bundles: int, output_keys: list,
     """
     run_preloads()
     n_inputs = len(input_keys)
-    nodes = pickling.loads(blob, list(values[n_inputs + n_bundles:]))
+    nodes = pickling.loads(blob, list(values[n_inputs + n_bundles:]) if future_at is None
+                           else [values[i] for i in future_at])
     cache = dict(zip(input_keys, values[:n_inputs], strict=True))
     for bundle in values[n_inputs:n_inputs + n_bundles]:
         cache.update(bundle)
@@ -67,10 +71,10 @@ def run_part(blob: bytes, input_keys: list, n_bundles: int, output_keys: list,
     return (*outputs, *bundles, receipt)
 
 
-def run_part_for_ray(*args) -> tuple:
+def run_part_for_ray(*args, future_at: list[int] | None = None) -> tuple:
     """:func:`run_part` as the Ray task of a part: its outputs and bundles made to
     arrive writable (failures travel as they are)."""
-    *values, receipt = run_part(*args)
+    *values, receipt = run_part(*args, future_at=future_at)
     return (*(v if type(v) is RemoteFailure else writable(v) for v in values), receipt)
 
 

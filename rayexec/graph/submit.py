@@ -15,6 +15,7 @@ import functools
 from typing import TYPE_CHECKING
 
 from .. import data, pins
+from ..execution import ArgumentList
 from ..future import Future
 from ..keys import remember_task, task_name
 from ..state import TaskState, watch_batch
@@ -55,15 +56,17 @@ def launch(client: Client, parts: list[Part], held: dict) -> dict:
         part_pins[id(part)] = held_pins = pins.combine(
             own, [part_pins[id(sender)] for sender in part.receives]
             + [key_pins[key] for key in part.inputs] + [f._state.pins for f in futures])
-        arguments = [refs[key] for key in part.inputs]
-        arguments.extend(bundles.pop((id(sender), id(part))) for sender in part.receives)
-        arguments.extend(client._argument_of(f) for f in futures)
+        arguments = ArgumentList(refs[key] for key in part.inputs)
+        for sender in part.receives:
+            arguments.add(bundles.pop((id(sender), id(part))))
+        future_at = [arguments.add(client._argument_of(f)) for f in futures]
         options = placement.task_options(**part.placement)
         options["num_returns"] = len(part.outputs) + len(part.sends) + 1
         options["name"] = task_name([node.key for node in part.nodes])
         remote = client._with_options(_remote_part(), options)
         returned = remote.remote(blob, part.inputs, len(part.receives), part.outputs,
-                                 [keys for _, keys in part.sends], part.retries, *arguments)
+                                 [keys for _, keys in part.sends], part.retries, *arguments,
+                                 future_at=future_at)
         if len(part.nodes) == 1:  # a one-key part: its key, for the task stream
             remember_task(returned[-1], part.nodes[0].key)
         pins.hold_until_done(held_pins, returned[-1])
