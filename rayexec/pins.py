@@ -37,10 +37,10 @@ from .state import on_completed
 
 
 def put_large(value: Any, size: int | None = None) -> tuple[Any, Any]:
-    """``(argument, pin)`` for a task argument: ``value`` itself and None if Ray sends
-    it inside the task, else its ObjectRef twice, put here (where Ray would put it
-    too) so that it can be pinned.  ``size``: its bytes, if known; else dask's
-    ``sizeof`` estimates them.
+    """``(argument, pin)`` for a task argument: ``(value, None)`` if Ray sends it
+    inside the task, else ``(ref, ref)``: its ObjectRef, put here (where Ray would
+    put it too) so that it can be pinned.  ``size``: its bytes, if known; else
+    dask's ``sizeof`` estimates them.
 
     >>> put_large(b"small")
     (b'small', None)
