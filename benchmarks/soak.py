@@ -17,8 +17,10 @@ Every wait is bounded (``--wait``): a wait that runs out is a *hang*.  A failure
 must be an exception naming a fault (``KilledWorker``, a lost node or object, a
 died actor); anything else is *unexplained*.  At the end the client's
 references (Ray's reference table of this process) and its memory are
-compared with the baseline taken after a warm-up round (memory after
-``malloc_trim``, so that what the allocator merely holds free does not count).
+compared with the baseline taken after a warm-up round, read apart by
+``process_memory``: the resident size and its parts, what glibc's allocator
+holds, and what Python allocated since the baseline and still holds once the
+bounded caches of keys are emptied.
 Wrong results and hangs must be 0.
 """
 
@@ -299,42 +301,6 @@ class Chaos(threading.Thread):
 
 # -- the run -----------------------------------------------------------------------------
 
-def reference_count() -> int:
-    """How many object references this process holds, by Ray's reference table.
-
-    Ray's public view of it (``ray.util.state.list_objects``) needs the
-    dashboard, which the soak's cluster does not run; the core worker's own
-    table is the same data, read here in this one place.
-    """
-    import ray
-
-    return len(ray._private.worker.global_worker.core_worker.get_all_reference_counts())
-
-
-def rss_mb(trim: bool = False) -> float:
-    """This process's resident memory in MB; with ``trim``, after handing the
-    allocator's free memory back to the system (so that it does not count)."""
-    import psutil
-
-    if trim:
-        import ctypes
-        import gc
-
-        gc.collect()
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    return psutil.Process().memory_info().rss / 2**20
-
-
-def ray_store_entries() -> int:
-    """Entries in this process's in-process object store (Ray's memory store):
-    the values under 100 KB it owns, and a marker for each object of its in the
-    object store.  Ray's internals, read for a measurement: no public count exists.
-    """
-    import ray
-
-    return ray._private.worker.global_worker.core_worker.get_memory_store_size()
-
-
 def classify(exc: BaseException) -> str:
     names = {cls.__name__ for cls in type(exc).__mro__}
     if isinstance(exc, Wrong):
@@ -347,6 +313,8 @@ def classify(exc: BaseException) -> str:
 
 
 def run(duration: float, n_nodes: int, every: float, wait: float, seed: int) -> dict:
+    from process_memory import PythonHeld, malloc_in_use_mb, reference_count, resident_mb
+
     from rayexec import Client
 
     rng = random.Random(seed)
@@ -358,8 +326,9 @@ def run(duration: float, n_nodes: int, every: float, wait: float, seed: int) -> 
         workload = Workload(lambda: Client(cluster.head.address, timeout=120), wait, rng)
         for op in workload.operations():  # warm-up: imports, remote functions, actors
             op()
-        gc.collect()
-        base_refs, base_rss = reference_count(), rss_mb(trim=True)
+        base_refs, base_memory = reference_count(), resident_mb()
+        base_memory["allocated by malloc"] = malloc_in_use_mb()
+        python_held = PythonHeld().start()
         chaos = Chaos(cluster, events, duration, every, rng)
         outcomes, failures = Tally(), Tally()
         samples: list[str] = []
@@ -386,7 +355,10 @@ def run(duration: float, n_nodes: int, every: float, wait: float, seed: int) -> 
         workload.client = Client(cluster.head.address, timeout=120)
         gc.collect()
         time.sleep(2)  # Ray frees released references asynchronously
-        end_refs, end_rss = reference_count(), rss_mb(trim=True)
+        end_refs, end_memory = reference_count(), resident_mb()
+        end_memory["allocated by malloc"] = malloc_in_use_mb()
+        held_mb, held_sites = python_held.mb(), python_held.sites()
+        python_held.stop()
         workload.client.close()
         report.update({
             "operations": sum(outcomes[k] for k in ("ok", "fault error", "wrong", "hang",
@@ -402,7 +374,10 @@ def run(duration: float, n_nodes: int, every: float, wait: float, seed: int) -> 
             "samples": samples,
             "chaos errors": chaos.errors[:3],
             "references": {"baseline": base_refs, "end": end_refs},
-            "client rss_mb": {"baseline": round(base_rss), "end": round(end_rss)},
+            "client memory MB": {part: {"baseline": round(base_memory[part]),
+                                        "end": round(end_memory[part])} for part in base_memory},
+            "python memory held since baseline MB": round(held_mb, 2),
+            "python memory held, largest sites": held_sites,
         })
         return report
     finally:

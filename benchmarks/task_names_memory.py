@@ -24,12 +24,15 @@ at the end.  The cases:
 - ``one stored result passed twice``: a task's 1.6 MB result given twice to the
   next task (``f.remote(x, x)``), whose result is small;
 - ``one stored result passed once``: the same given once, as rayexec sends it
-  (``rayexec.execution.ArgumentList``).
+  (``rayexec.execution.ArgumentList``);
+- ``actors created and killed``: 5 actors a round, each called 10 times and then
+  killed (``ray.kill``), as the soak's actor work; per task times 10 is per actor.
 
 Prints one line per case: tasks run, memory at start and end, bytes per task
 (and of the anonymous part alone: the process's heap, without the object store's
-shared pages it has touched, which the stored cases touch), and the in-process
-store's entries left per task.
+shared pages it has touched, which the stored cases touch; and what glibc's
+allocator has handed out and not got back), and the in-process store's entries
+left per task.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ CASES = {
     "stored both ways, argument dropped last": {},
     "one stored result passed twice": {},
     "one stored result passed once": {},
+    "actors created and killed": {},
 }
 
 
@@ -79,6 +83,23 @@ def _rounds(case: str):
             del results  # the results' ObjectRefs go first,
             del arguments  # then the arguments'
         return dropped_last_round if case.endswith("dropped last") else stored_round
+
+    if case == "actors created and killed":
+        @ray.remote(num_cpus=0)
+        class Counter:
+            def __init__(self):
+                self.n = 0
+
+            def add(self, x):
+                self.n += x
+                return self.n
+
+        def actors_round(serial: int):
+            for _ in range(5):
+                counter = Counter.remote()
+                ray.get([counter.add.remote(i) for i in range(10)])
+                ray.kill(counter)
+        return actors_round
 
     if case.startswith("one stored result"):
         @ray.remote
@@ -111,24 +132,32 @@ def _rounds(case: str):
 def measure(case: str, seconds: float) -> dict:
     """Run one case here (the child process's part)."""
     import ray
-    from client_memory import anonymous_mb  # beside this file, first on sys.path
-    from soak import ray_store_entries, rss_mb
+    from process_memory import (  # beside this file, first on sys.path
+        malloc_in_use_mb,
+        ray_store_entries,
+        resident_mb,
+    )
 
     ray.init(num_cpus=2, include_dashboard=False, address="local")
     one_round = _rounds(case)
     for serial in range(20):  # warm-up: worker processes, the function's export
         one_round(serial)
-    start_mb, start_anon, start_entries = rss_mb(trim=True), anonymous_mb(), ray_store_entries()
+    start, start_entries = resident_mb(), ray_store_entries()
+    start_malloc = malloc_in_use_mb()
     started, rounds = time.monotonic(), 0
     while time.monotonic() - started < seconds:
         rounds += 1
         one_round(20 + rounds)
-    end_mb, end_anon, end_entries = rss_mb(trim=True), anonymous_mb(), ray_store_entries()
+    end, end_entries = resident_mb(), ray_store_entries()
+    end_malloc = malloc_in_use_mb()
     ray.shutdown()
     tasks = rounds * 50
-    return {"case": case, "tasks": tasks, "start_mb": round(start_mb), "end_mb": round(end_mb),
-            "bytes_per_task": round((end_mb - start_mb) * 2**20 / tasks),
-            "anonymous_bytes_per_task": round((end_anon - start_anon) * 2**20 / tasks),
+    return {"case": case, "tasks": tasks, "start_mb": round(start["rss"]),
+            "end_mb": round(end["rss"]),
+            "bytes_per_task": round((end["rss"] - start["rss"]) * 2**20 / tasks),
+            "anonymous_bytes_per_task": round((end["anonymous"] - start["anonymous"]) * 2**20
+                                              / tasks),
+            "malloc_bytes_per_task": round((end_malloc - start_malloc) * 2**20 / tasks),
             "entries_per_task": round((end_entries - start_entries) / tasks, 2)}
 
 
@@ -153,7 +182,8 @@ def main(argv=None) -> int:
         r = json.loads(lines[-1])
         print(f"{case:30} {r['tasks']:>7} tasks  {r['start_mb']:>4} MB -> {r['end_mb']:>4} MB  "
               f"{r['bytes_per_task']:>6} bytes per task (anonymous: "
-              f"{r['anonymous_bytes_per_task']:>5})  {r['entries_per_task']:>5} entries left per task")
+              f"{r['anonymous_bytes_per_task']:>5}, malloc: {r['malloc_bytes_per_task']:>5})  "
+              f"{r['entries_per_task']:>5} entries left per task")
     return 0
 
 

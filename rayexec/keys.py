@@ -130,6 +130,17 @@ def remember_task(ref, key) -> None:
             _recent.popitem(last=False)
 
 
+def forget_recent_tasks() -> None:
+    """Forget the remembered tasks (their keys leave the task stream and ``story``).
+
+    >>> forget_recent_tasks()
+    >>> recent_task_key("00" * 24) is None
+    True
+    """
+    with _recent_lock:
+        _recent.clear()
+
+
 def recent_task_key(task_id: str):
     """The key the task ``task_id`` (hex) computed, if it is among the remembered; else None."""
     if not _recent:
