@@ -6,11 +6,12 @@
 Runs the chaos soak's workload (``soak.Workload``: futures, futures on futures,
 dask array, dataframe shuffle, delayed, an actor, the coordination primitives)
 on a local cluster of two workers, one kind of work at a time, each in a fresh
-process (``--work all``: rounds of every kind in turn, the soak without faults).  Prints, per kind: operations done, the client's resident memory after
-a warm-up and at the end, the growth per operation, what glibc's allocator
-has handed out and not got back (``malloc``), Python's allocations made since
-the warm-up and still alive with dask's and rayexec's bounded key caches
-emptied, and how many entries Ray's in-process object store kept per
+process (``--work all``: rounds of every kind in turn, the soak without
+faults).  Prints, per kind: operations done, the client's resident memory
+after a warm-up and at the end, the growth per operation, what glibc's
+allocator has handed out and not got back (``malloc``), Python's allocations
+made since the warm-up and still alive with dask's and rayexec's bounded key
+caches emptied, and how many entries Ray's in-process object store kept per
 operation (``process_memory`` says how each is read).  With ``--every S``, also
 a line every S seconds: operations so far, resident memory and its parts, to
 tell a leak from caches filling up.
