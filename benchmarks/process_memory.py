@@ -1,8 +1,8 @@
 """This process's memory, read the same way by the memory benchmarks
 (``soak.py``, ``client_memory.py``, ``task_names_memory.py``).
 
-Three readings, because the resident size alone mixes up what a client holds
-with what it has merely touched:
+Several readings, because the resident size alone mixes up what a client
+holds with what it has merely touched:
 
 - :func:`resident_mb`: the resident memory, split into the process's own heap
   (anonymous), its mapped files (code), and the object store's shared pages it
