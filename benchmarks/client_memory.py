@@ -87,10 +87,9 @@ def connector(system: str):
 
 def memory_now(held) -> dict:
     """The readings of one sample, in MB (after ``malloc_trim``)."""
-    from process_memory import malloc_in_use_mb, resident_mb
+    from process_memory import memory_mb
 
-    return {**{part: round(mb, 1) for part, mb in resident_mb().items()},
-            "malloc": round(malloc_in_use_mb(), 1),
+    return {**{part: round(mb, 1) for part, mb in memory_mb().items()},
             "python": round(held.mb(empty_caches=False), 1)}
 
 
@@ -104,7 +103,8 @@ def measure(work: str, seconds: float, every: float | None = None,
     from process_memory import PythonHeld, ray_store_entries
     from soak import Workload
 
-    entries = ray_store_entries if system != "distributed" else (lambda: 0)
+    # Ray's in-process store has no counterpart in distributed's client.
+    entries = ray_store_entries if system != "distributed" else (lambda: None)
     workload = Workload(connector(system), 120, random.Random(1))
     operation = (getattr(workload, work) if work != ALL
                  else lambda: [kind() for kind in workload.operations()])
@@ -125,7 +125,8 @@ def measure(work: str, seconds: float, every: float | None = None,
     workload.client.close()
     return {"work": work, "operations": done, "start": start, "end": end,
             "kb_per_operation": round((end["rss"] - start["rss"]) * 1024 / max(done, 1), 1),
-            "entries_per_operation": round((end_entries - start_entries) / max(done, 1), 2),
+            "entries_per_operation": ("n/a" if end_entries is None else
+                                      round((end_entries - start_entries) / max(done, 1), 2)),
             "samples": samples}
 
 

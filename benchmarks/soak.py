@@ -313,7 +313,7 @@ def classify(exc: BaseException) -> str:
 
 
 def run(duration: float, n_nodes: int, every: float, wait: float, seed: int) -> dict:
-    from process_memory import PythonHeld, malloc_in_use_mb, reference_count, resident_mb
+    from process_memory import PythonHeld, memory_mb, reference_count
 
     from rayexec import Client
 
@@ -326,8 +326,7 @@ def run(duration: float, n_nodes: int, every: float, wait: float, seed: int) -> 
         workload = Workload(lambda: Client(cluster.head.address, timeout=120), wait, rng)
         for op in workload.operations():  # warm-up: imports, remote functions, actors
             op()
-        base_refs, base_memory = reference_count(), resident_mb()
-        base_memory["allocated by malloc"] = malloc_in_use_mb()
+        base_refs, base_memory = reference_count(), memory_mb()
         python_held = PythonHeld().start()
         chaos = Chaos(cluster, events, duration, every, rng)
         outcomes, failures = Tally(), Tally()
@@ -355,8 +354,7 @@ def run(duration: float, n_nodes: int, every: float, wait: float, seed: int) -> 
         workload.client = Client(cluster.head.address, timeout=120)
         gc.collect()
         time.sleep(2)  # Ray frees released references asynchronously
-        end_refs, end_memory = reference_count(), resident_mb()
-        end_memory["allocated by malloc"] = malloc_in_use_mb()
+        end_refs, end_memory = reference_count(), memory_mb()
         held_mb, held_sites = python_held.mb(), python_held.sites()
         python_held.stop()
         workload.client.close()

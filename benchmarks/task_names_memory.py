@@ -132,24 +132,18 @@ def _rounds(case: str):
 def measure(case: str, seconds: float) -> dict:
     """Run one case here (the child process's part)."""
     import ray
-    from process_memory import (  # beside this file, first on sys.path
-        malloc_in_use_mb,
-        ray_store_entries,
-        resident_mb,
-    )
+    from process_memory import memory_mb, ray_store_entries  # beside this file, on sys.path
 
     ray.init(num_cpus=2, include_dashboard=False, address="local")
     one_round = _rounds(case)
     for serial in range(20):  # warm-up: worker processes, the function's export
         one_round(serial)
-    start, start_entries = resident_mb(), ray_store_entries()
-    start_malloc = malloc_in_use_mb()
+    start, start_entries = memory_mb(), ray_store_entries()
     started, rounds = time.monotonic(), 0
     while time.monotonic() - started < seconds:
         rounds += 1
         one_round(20 + rounds)
-    end, end_entries = resident_mb(), ray_store_entries()
-    end_malloc = malloc_in_use_mb()
+    end, end_entries = memory_mb(), ray_store_entries()
     ray.shutdown()
     tasks = rounds * 50
     return {"case": case, "tasks": tasks, "start_mb": round(start["rss"]),
@@ -157,7 +151,7 @@ def measure(case: str, seconds: float) -> dict:
             "bytes_per_task": round((end["rss"] - start["rss"]) * 2**20 / tasks),
             "anonymous_bytes_per_task": round((end["anonymous"] - start["anonymous"]) * 2**20
                                               / tasks),
-            "malloc_bytes_per_task": round((end_malloc - start_malloc) * 2**20 / tasks),
+            "malloc_bytes_per_task": round((end["malloc"] - start["malloc"]) * 2**20 / tasks),
             "entries_per_task": round((end_entries - start_entries) / tasks, 2)}
 
 
