@@ -4,7 +4,7 @@
 Several readings, because the resident size alone mixes up what a client
 holds with what it has merely touched:
 
-- :func:`memory_mb`: the two below in one reading, as the benchmarks report it;
+- :func:`memory_mb`: the three below in one reading, as the benchmarks report it;
 - :func:`resident_mb`: the resident memory, split into the process's own heap
   (anonymous), its mapped files (code), and the object store's shared pages it
   has mapped (Ray's plasma memory, counted in every process that reads or
@@ -12,6 +12,9 @@ holds with what it has merely touched:
 - :func:`malloc_in_use_mb`: what the C allocator has handed out and not got
   back (Ray's core worker, gRPC, numpy's and Python's larger objects), which
   unlike the resident size does not count what it keeps free or fragmented;
+- :func:`python_pools_mb`: CPython's own allocator (small objects), the arenas it
+  has mapped and what of them its live objects use: a 1 MB arena goes back to the
+  system only once every object in it is gone;
 - :func:`reference_count` and :func:`ray_store_entries`: Ray's reference
   table of this process, and the entries of its in-process object store;
 - :class:`PythonHeld`: Python's allocations made since a baseline and still
@@ -23,6 +26,10 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import os
+import re
+import sys
+import tempfile
 import tracemalloc
 
 # /proc/self/status fields, in kB, by what they hold.
@@ -79,13 +86,47 @@ def malloc_in_use_mb() -> float:
 
 def memory_mb() -> dict[str, float]:
     """One reading of this process's memory in MB: the parts of
-    :func:`resident_mb` (after ``malloc_trim``) and ``malloc``
-    (:func:`malloc_in_use_mb`).
+    :func:`resident_mb` (after ``malloc_trim``), ``malloc``
+    (:func:`malloc_in_use_mb`) and CPython's pools (:func:`python_pools_mb`,
+    when ``tracemalloc`` is not tracing).
 
-    >>> sorted(memory_mb())
-    ['anonymous', 'files', 'malloc', 'object store pages', 'rss']
+    >>> sorted(memory_mb())  # doctest: +NORMALIZE_WHITESPACE
+    ['anonymous', 'files', 'malloc', 'object store pages', 'python arenas',
+     'python objects', 'rss']
     """
-    return {**resident_mb(), "malloc": malloc_in_use_mb()}
+    return {**resident_mb(), "malloc": malloc_in_use_mb(), **python_pools_mb()}
+
+
+def python_pools_mb() -> dict[str, float]:
+    """CPython's small-object allocator, in MB: ``python arenas`` (mapped from the
+    system, part of the resident size) and ``python objects`` (their blocks in use).
+    CPython prints these numbers only (``sys._debugmallocstats``, on the C
+    standard error), so they are read from there; and not while ``tracemalloc``
+    traces (its hooks stand in for the allocator): then this is empty.
+
+    >>> pools = python_pools_mb()
+    >>> pools["python arenas"] >= pools["python objects"] > 0
+    True
+    """
+    if tracemalloc.is_tracing():
+        return {}
+    with tempfile.TemporaryFile() as captured:
+        sys.stderr.flush()
+        saved = os.dup(2)
+        try:
+            os.dup2(captured.fileno(), 2)
+            sys._debugmallocstats()
+            # Ray's core worker makes the C standard error buffered: flush it here.
+            ctypes.CDLL("libc.so.6").fflush(None)
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        captured.seek(0)
+        text = captured.read().decode()
+    arenas = re.search(r"^(\d+) arenas \* (\d+) bytes/arena", text, re.M)
+    in_use = re.search(r"^# bytes in allocated blocks\s*=\s*([\d,]+)", text, re.M)
+    return {"python arenas": int(arenas[1]) * int(arenas[2]) / 2**20,
+            "python objects": int(in_use[1].replace(",", "")) / 2**20}
 
 
 def reference_count() -> int:

@@ -13,14 +13,19 @@ seconds (found among the descendants of its nodes' processes, never anything
 else on the machine), removes a worker node and adds a fresh one, and asks the
 workload to close its client and connect a new one, once.
 
+``--faults`` picks the kinds of fault (``kill``, ``node``, ``restart``; all three
+by default), so that what one kind costs can be read on its own.
+
 Every wait is bounded (``--wait``): a wait that runs out is a *hang*.  A failure
 must be an exception naming a fault (``KilledWorker``, a lost node or object, a
 died actor); anything else is *unexplained*.  At the end the client's
 references (Ray's reference table of this process) and its memory are
 compared with the baseline taken after a warm-up round, read apart by
 ``process_memory``: the resident size and its parts, what glibc's allocator
-holds, and what Python allocated since the baseline and still holds once the
-bounded caches of keys are emptied.
+has handed out, CPython's pools (the arenas mapped, the objects in them), and
+what Python allocated since the baseline and still holds.  The memory is read
+twice at the end: as the run leaves it, and once dask's and rayexec's bounded
+caches of keys are emptied.
 Wrong results and hangs must be 0.
 """
 
@@ -45,6 +50,9 @@ import numpy as np
 # than a worker fault.
 SPARED = ("ray::IDLE", "ray::DashboardAgent", "ray::RuntimeEnvAgent", "ray::Coordinator",
           "ray::DatasetStore", "ray::JobSupervisor")
+
+# The kinds of fault chaos injects: worker kills, a node replaced, the client restarted.
+FAULTS = ("kill", "node", "restart")
 
 # Exceptions that name a fault: what a user may see while workers die.
 FAULT_ERRORS = ("KilledWorker", "WorkerOutOfMemory", "FutureLostError", "ActorDiedError",
@@ -241,9 +249,10 @@ class Chaos(threading.Thread):
     client at set times."""
 
     def __init__(self, cluster: Cluster, workload_events: dict, duration: float,
-                 every: float, rng: random.Random):
+                 every: float, rng: random.Random, faults=FAULTS):
         super().__init__(daemon=True, name="soak-chaos")
         self.cluster, self.events, self.rng = cluster, workload_events, rng
+        self.faults = set(faults)
         self.duration, self.every = duration, every
         self.stopped = threading.Event()
         self.counts = Tally()
@@ -254,14 +263,15 @@ class Chaos(threading.Thread):
         start = time.monotonic()
         # The client restarts early, so that even a short soak sees it; node
         # replacements run on their own thread, so that kills go on meanwhile.
-        restart_at = 0.2 * self.duration
-        replace_at = [0.4 * self.duration] + ([0.75 * self.duration]
-                                              if self.duration >= 300 else [])
+        restart_at = 0.2 * self.duration if "restart" in self.faults else None
+        replace_at = [] if "node" not in self.faults else (
+            [0.4 * self.duration] + ([0.75 * self.duration] if self.duration >= 300 else []))
         replacing: threading.Thread | None = None
         while not self.stopped.wait(self.rng.uniform(0.5, 1.5) * self.every):
             elapsed = time.monotonic() - start
             try:
-                self._kill_one()
+                if "kill" in self.faults:
+                    self._kill_one()
                 if restart_at is not None and elapsed >= restart_at:
                     restart_at = None
                     self.events["restart"].set()  # the workload thread does it between ops
@@ -312,7 +322,8 @@ def classify(exc: BaseException) -> str:
     return "unexplained"
 
 
-def run(duration: float, n_nodes: int, every: float, wait: float, seed: int) -> dict:
+def run(duration: float, n_nodes: int, every: float, wait: float, seed: int,
+        faults=FAULTS) -> dict:
     from process_memory import PythonHeld, memory_mb, reference_count
 
     from rayexec import Client
@@ -321,14 +332,14 @@ def run(duration: float, n_nodes: int, every: float, wait: float, seed: int) -> 
     cluster = Cluster(n_nodes)
     events = {"restart": threading.Event()}
     report: dict = {"duration_s": duration, "nodes": n_nodes, "kill_every_s": every,
-                    "wait_s": wait, "seed": seed}
+                    "wait_s": wait, "seed": seed, "faults": list(faults)}
     try:
         workload = Workload(lambda: Client(cluster.head.address, timeout=120), wait, rng)
         for op in workload.operations():  # warm-up: imports, remote functions, actors
             op()
         base_refs, base_memory = reference_count(), memory_mb()
         python_held = PythonHeld().start()
-        chaos = Chaos(cluster, events, duration, every, rng)
+        chaos = Chaos(cluster, events, duration, every, rng, faults)
         outcomes, failures = Tally(), Tally()
         samples: list[str] = []
         start = time.monotonic()
@@ -355,8 +366,9 @@ def run(duration: float, n_nodes: int, every: float, wait: float, seed: int) -> 
         gc.collect()
         time.sleep(2)  # Ray frees released references asynchronously
         end_refs, end_memory = reference_count(), memory_mb()
-        held_mb, held_sites = python_held.mb(), python_held.sites()
+        held_mb, held_sites = python_held.mb(), python_held.sites()  # empties the caches
         python_held.stop()
+        emptied_memory = memory_mb()  # CPython's pools too, now that tracing stopped
         workload.client.close()
         report.update({
             "operations": sum(outcomes[k] for k in ("ok", "fault error", "wrong", "hang",
@@ -373,13 +385,19 @@ def run(duration: float, n_nodes: int, every: float, wait: float, seed: int) -> 
             "chaos errors": chaos.errors[:3],
             "references": {"baseline": base_refs, "end": end_refs},
             "client memory MB": {part: {"baseline": round(base_memory[part]),
-                                        "end": round(end_memory[part])} for part in base_memory},
+                                        "end": _rounded(end_memory.get(part)),
+                                        "end, bounded caches emptied": round(emptied_memory[part])}
+                                 for part in base_memory},
             "python memory held since baseline MB": round(held_mb, 2),
             "python memory held, largest sites": held_sites,
         })
         return report
     finally:
         cluster.stop()
+
+
+def _rounded(mb: float | None) -> int | None:
+    return None if mb is None else round(mb)
 
 
 def main(argv=None) -> int:
@@ -391,9 +409,12 @@ def main(argv=None) -> int:
     parser.add_argument("--wait", type=float, default=120.0,
                         help="bound on every wait; running out counts as a hang")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--faults", nargs="*", choices=FAULTS, default=list(FAULTS),
+                        help="the kinds of fault to inject (none: the workload alone)")
     parser.add_argument("--json", action="store_true", help="print only the JSON report")
     args = parser.parse_args(argv)
-    report = run(args.duration, args.nodes, args.kill_every, args.wait, args.seed)
+    report = run(args.duration, args.nodes, args.kill_every, args.wait, args.seed,
+                 args.faults)
     print(json.dumps(report, indent=None if args.json else 2))
     bad = report["wrong results"] or report["hangs"] or report["unexplained errors"]
     return 1 if bad else 0
