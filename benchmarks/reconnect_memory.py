@@ -1,17 +1,18 @@
 """What reconnecting costs a process's memory: tasks run after ``ray.shutdown()`` and
 ``ray.init()`` in the same process, on rayexec and on raw Ray.
 
-    python benchmarks/reconnect_memory.py [--seconds 40] [--cycles 3]
+    python benchmarks/reconnect_memory.py [--seconds 40] [--cycles 3] [--work tasks actors]
 
 The chaos soak restarts its client once, as a user whose code closes a client
 and opens another does; that is ``ray.shutdown()`` and ``ray.init()`` in the
 same process.  Each case here runs in a fresh process against a cluster of its
-own (a head and a worker node, ``soak.Cluster``): rounds of 50 small tasks
-(``soak.square``) for ``--seconds``, then reconnects (or not, for the control
-case), ``--cycles`` times.  Printed per cycle: what glibc's allocator has handed
-out and not got back (``malloc``) per thousand tasks of that cycle, and how
-many reconnects came before it.  rayexec's rounds are ``client.map`` and
-``gather``; raw Ray's are ``ray.get`` of 50 tasks of the same function.
+own (a head and a worker node, ``soak.Cluster``): rounds of work for
+``--seconds``, then reconnects (or not, for the control case), ``--cycles``
+times.  A round of ``tasks`` is 50 small tasks (``soak.square``): rayexec's
+``client.map`` and ``gather``, raw Ray's ``ray.get`` of 50 tasks; a round of
+``actors`` makes an actor (``soak.Accumulator``), calls it 10 times and lets
+it go.  Printed per cycle: what glibc's allocator has handed out and not got
+back (``malloc``) per round of that cycle, and how many reconnects came before it.
 """
 
 from __future__ import annotations
@@ -28,20 +29,28 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CASES = {"rayexec, reconnecting": ("rayexec", True), "rayexec, one connection": ("rayexec", False),
          "raw Ray, reconnecting": ("ray", True), "raw Ray, one connection": ("ray", False)}
 TASKS_PER_ROUND = 50
+WORK = {"tasks": "50 tasks", "actors": "an actor, 10 calls"}  # what a round is
 
 
-def _connector(system: str, address: str):
-    """A function that connects and returns (one round of tasks, close)."""
+def _connector(system: str, work: str, address: str):
+    """A function that connects and returns (one round of the work, close)."""
     import ray
-    from soak import square
+    from soak import Accumulator, square
 
     if system == "rayexec":
         from rayexec import Client
 
         def connect():
             client = Client(address, timeout=120)
-            return (lambda: client.gather(client.map(square, range(TASKS_PER_ROUND),
-                                                     pure=False)), client.close)
+            if work == "actors":
+                def one_round():
+                    counter = client.submit(Accumulator, actor=True, pure=False).result()
+                    return [counter.add(i).result() for i in range(10)]
+            else:
+                def one_round():
+                    return client.gather(client.map(square, range(TASKS_PER_ROUND),
+                                                    pure=False))
+            return one_round, client.close
         return connect
     # Raw Ray sends a token only when told to: rayexec's connect does this for its users.
     from ray._private.authentication.authentication_token_setup import (
@@ -49,16 +58,21 @@ def _connector(system: str, address: str):
     )
 
     maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
-    remote_square = ray.remote(square)
+    remote_square, remote_accumulator = ray.remote(square), ray.remote(Accumulator)
+
+    def one_round():
+        if work == "actors":
+            counter = remote_accumulator.remote()
+            return [ray.get(counter.add.remote(i)) for i in range(10)]
+        return ray.get([remote_square.remote(i) for i in range(TASKS_PER_ROUND)])
 
     def connect():
         ray.init(address=address, logging_level="WARNING")
-        return (lambda: ray.get([remote_square.remote(i) for i in range(TASKS_PER_ROUND)]),
-                ray.shutdown)
+        return one_round, ray.shutdown
     return connect
 
 
-def measure(case: str, seconds: float, cycles: int) -> list[dict]:
+def measure(case: str, work: str, seconds: float, cycles: int) -> list[dict]:
     """One case, here (the child process's part)."""
     os.environ["PYTHONPATH"] = os.pathsep.join(
         [HERE, *filter(None, [os.environ.get("PYTHONPATH")])])
@@ -69,7 +83,7 @@ def measure(case: str, seconds: float, cycles: int) -> list[dict]:
     system, reconnecting = CASES[case]
     cluster = Cluster(2)
     try:
-        connect = _connector(system, cluster.head.address)
+        connect = _connector(system, work, cluster.head.address)
         one_round, close = connect()
         for _ in range(20):  # warm-up: worker processes, the function's export
             one_round()
@@ -83,10 +97,9 @@ def measure(case: str, seconds: float, cycles: int) -> list[dict]:
                 rounds += 1
             gc.collect()
             trim()
-            tasks = rounds * TASKS_PER_ROUND
-            rows.append({"reconnects before": cycle if reconnecting else 0, "tasks": tasks,
-                         "malloc_kb_per_1000_tasks":
-                             round((malloc_in_use_mb() - before) * 1024 * 1000 / tasks, 1)})
+            rows.append({"reconnects before": cycle if reconnecting else 0, "rounds": rounds,
+                         "malloc_kb_per_round":
+                             round((malloc_in_use_mb() - before) * 1024 / rounds, 2)})
             if reconnecting:
                 close()
                 one_round, close = connect()
@@ -103,25 +116,27 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=40.0, help="per cycle")
     parser.add_argument("--cycles", type=int, default=3)
     parser.add_argument("--cases", nargs="*", default=list(CASES), choices=list(CASES))
+    parser.add_argument("--work", nargs="*", default=list(WORK), choices=list(WORK))
     parser.add_argument("--case", help=argparse.SUPPRESS)  # the child's part
     args = parser.parse_args(argv)
     if args.case:
-        print(json.dumps(measure(args.case, args.seconds, args.cycles)))
+        print(json.dumps(measure(args.case, args.work[0], args.seconds, args.cycles)))
         return 0
-    print("| case | cycle | reconnects before it | tasks | malloc KB per 1,000 tasks |")
-    print("|---|---|---|---|---|")
-    for case in args.cases:
-        done = subprocess.run([sys.executable, __file__, "--seconds", str(args.seconds),
-                               "--cycles", str(args.cycles), "--case", case],
-                              capture_output=True, text=True,
-                              timeout=args.cycles * (args.seconds + 120) + 300)
-        lines = [line for line in done.stdout.splitlines() if line.startswith("[")]
-        if done.returncode or not lines:
-            print(f"| {case} | failed: {done.stderr[-500:]!r} |")
-            continue
-        for cycle, row in enumerate(json.loads(lines[-1]), 1):
-            print(f"| {case} | {cycle} | {row['reconnects before']} | {row['tasks']:,} | "
-                  f"{row['malloc_kb_per_1000_tasks']} |", flush=True)
+    print("| work | case | cycle | reconnects before it | rounds | malloc KB per round |")
+    print("|---|---|---|---|---|---|")
+    for work in args.work:
+        for case in args.cases:
+            done = subprocess.run([sys.executable, __file__, "--seconds", str(args.seconds),
+                                   "--cycles", str(args.cycles), "--work", work, "--case", case],
+                                  capture_output=True, text=True,
+                                  timeout=args.cycles * (args.seconds + 120) + 300)
+            lines = [line for line in done.stdout.splitlines() if line.startswith("[")]
+            if done.returncode or not lines:
+                print(f"| {work} | {case} | failed: {done.stderr[-500:]!r} |")
+                continue
+            for cycle, row in enumerate(json.loads(lines[-1]), 1):
+                print(f"| {WORK[work]} | {case} | {cycle} | {row['reconnects before']} | "
+                      f"{row['rounds']:,} | {row['malloc_kb_per_round']} |", flush=True)
     return 0
 
 

@@ -63,7 +63,6 @@ def submit_actor(client, cls, args: tuple, kwargs: dict, key: str | None,
     ``options`` are the Ray options of the submission (placement hints);
     Futures in the arguments arrive as their values, as for tasks.
     """
-    import ray
 
     if not isinstance(cls, type):
         raise TypeError(f"actor=True needs a class to instantiate, got {cls!r}")
@@ -79,8 +78,7 @@ def submit_actor(client, cls, args: tuple, kwargs: dict, key: str | None,
                         f"arguments to send them to the cluster: {exc}") from exc
     # The proxy is built by a small task holding the creator's handle: a handle
     # the actor makes of itself does not keep it alive, this one does.
-    value_ref, receipt_ref = ray.remote(_proxy).options(num_cpus=0, num_returns=2).remote(
-        handle, handle.ready.remote(), cls, key)
+    value_ref, receipt_ref = _proxy_task().remote(handle, handle.ready.remote(), cls, key)
     state = TaskState(key, value_ref)
     watch(state, receipt_ref)
     # A constructor that failed leaves nothing to drive: end its actor at once --
@@ -98,6 +96,16 @@ def _host_class():
     import ray
 
     return ray.remote(concurrency_groups={_COROUTINES: COROUTINE_CALLS})(ActorHost)
+
+
+@functools.cache
+def _proxy_task():
+    # One remote function for every actor: a new one per actor was pickled and
+    # looked up in the cluster's function table at each submission.  Ray exports
+    # it again itself after a reconnect, as for the host class above.
+    import ray
+
+    return ray.remote(_proxy).options(num_cpus=0, num_returns=2)
 
 
 def _kill(handle) -> None:
