@@ -125,6 +125,9 @@ def python_pools_mb() -> dict[str, float]:
         text = captured.read().decode()
     arenas = re.search(r"^(\d+) arenas \* (\d+) bytes/arena", text, re.M)
     in_use = re.search(r"^# bytes in allocated blocks\s*=\s*([\d,]+)", text, re.M)
+    if arenas is None or in_use is None:
+        raise RuntimeError("sys._debugmallocstats printed no arena counts: this Python "
+                           f"({sys.version.split()[0]}) lays them out otherwise")
     return {"python arenas": int(arenas[1]) * int(arenas[2]) / 2**20,
             "python objects": int(in_use[1].replace(",", "")) / 2**20}
 

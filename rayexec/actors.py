@@ -63,7 +63,6 @@ def submit_actor(client, cls, args: tuple, kwargs: dict, key: str | None,
     ``options`` are the Ray options of the submission (placement hints);
     Futures in the arguments arrive as their values, as for tasks.
     """
-
     if not isinstance(cls, type):
         raise TypeError(f"actor=True needs a class to instantiate, got {cls!r}")
     if key is None:
