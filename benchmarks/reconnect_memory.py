@@ -1,11 +1,14 @@
-"""What reconnecting costs a process's memory: tasks run after ``ray.shutdown()`` and
-``ray.init()`` in the same process, on rayexec and on raw Ray.
+"""What reconnecting costs a process's memory: work run after a client was closed and
+another opened in the same process, on rayexec, and after ``ray.shutdown()`` and
+``ray.init()`` on raw Ray.
 
     python benchmarks/reconnect_memory.py [--seconds 40] [--cycles 3] [--work tasks actors]
 
 The chaos soak restarts its client once, as a user whose code closes a client
-and opens another does; that is ``ray.shutdown()`` and ``ray.init()`` in the
-same process.  Each case here runs in a fresh process against a cluster of its
+and opens another does.  rayexec did that with ``ray.shutdown()`` and
+``ray.init()``; it now keeps Ray's connection for the next client of the same
+cluster (``rayexec.deploy.kept``), so its "reconnecting" case measures a new
+client on the kept connection.  Each case here runs in a fresh process against a cluster of its
 own (a head and a worker node, ``soak.Cluster``): rounds of work for
 ``--seconds``, then reconnects (or not, for the control case), ``--cycles``
 times.  A round of ``tasks`` is 50 small tasks (``soak.square``): rayexec's

@@ -357,11 +357,13 @@ class _TestCluster:
         once no client uses it, and connects again when a later test asks for it."""
         import ray
 
+        from .deploy import kept
         from .deploy.addresses import observe_auth_mode
         from .deploy.connect import clients_open, give_way_with
         from .deploy.ray_logs import quiet_ray
         from .deploy.ray_node import environ_while
 
+        kept.end()  # a closed client's connection to a cluster a test started
         if ray.is_initialized():  # still on a cluster a test started
             if clients_open():
                 raise RuntimeError(
@@ -450,9 +452,11 @@ class _TestCluster:
         with self._lock:
             if self._cluster is None:
                 return
+            from .deploy import kept
             from .deploy.connect import give_way_with
 
             give_way_with(None)
+            kept.end()
             if self._connected():
                 ray.shutdown()
             self._cluster.shutdown()

@@ -5,6 +5,7 @@ import os
 import time
 
 import pytest
+from conftest import json_report, run_script
 
 from rayexec import (
     CancelledError,
@@ -206,3 +207,22 @@ def test_repr_and_html_of_open_and_closed_clients(ray_cluster):
     c.close()
     assert repr(c) == "<Client: No scheduler connected>"
     assert "No scheduler connected" in c._repr_html_()
+
+
+def test_a_closed_clients_connection_serves_the_next_client_of_its_cluster():
+    # In a fresh process with two clusters of its own: a client closed and another
+    # opened (distributed's `with Client(...)` per job) stay on one Ray connection,
+    # as Ray keeps part of each connection it lets go (rayexec.deploy.kept).
+    out = run_script("kept_connection.py", timeout=600)
+    assert out.returncode == 0, out.stderr[-4000:]
+    report = json_report(out.stdout)
+    first = report["first client"]
+    assert report["after close"] == first
+    assert report["second client"] == first
+    # another cluster: the idle connection gives way
+    assert report["client of another cluster"]["gcs"] != first["gcs"]
+    # this process stopped that head: nothing is left waiting on it
+    assert report["after its head was stopped here"] is None
+    # a head that went away on its own: the idle connection ends within the watch's bound
+    assert report["client of the first again"]["gcs"] == first["gcs"]
+    assert report["after its head was killed"]["connected"] is False

@@ -7,7 +7,9 @@ Ray as the head and ``ray start`` processes as the others (a
 :class:`~.local_cluster.LocalCluster`); otherwise one node with all the CPUs.
 
 Ray is one per process: when it is already initialised, a Client attaches to it
-and leaves it running when it closes.
+and leaves it running when it closes.  A connection a client made itself to a
+running cluster stays open when it closes, for the next client of that
+cluster (``kept``).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from . import kept
 from .addresses import (  # noqa: F401
     DEFAULT_RAY_PORT,
     check_reachable,
@@ -49,7 +52,10 @@ class Connection:
     def __post_init__(self) -> None:
         _open.add(self)
 
-    def close(self) -> None:
+    def close(self, reuse: bool = True) -> None:
+        """Let go of the cluster; a connection this process made to a running
+        cluster stays open, idle, for the next client of it (``kept``), unless
+        ``reuse`` is False."""
         import ray
 
         _open.discard(self)
@@ -57,6 +63,8 @@ class Connection:
             return
         if self.local_cluster is not None:
             self.local_cluster.close()  # its worker nodes, then this process's Ray
+        elif reuse:
+            kept.keep()
         else:
             ray.shutdown()
 
@@ -109,6 +117,11 @@ def _connect(address: str | None, timeout: float, local: dict) -> Connection:
     if address is not None:
         address = normalize_address(address)
         check_reachable(address, timeout)
+    # A closed client's own connection, left for the next client of its cluster.
+    reused = kept.take_for(lambda current: address == "auto" or (
+        address is not None and _same_cluster(address, current)))
+    if reused is not None:
+        return Connection(address=reused, owned=True, dashboard_url=_running_dashboard())
     if ray.is_initialized():
         current = ray.get_runtime_context().gcs_address
         if address in (None, "auto") or _same_cluster(address, current):
@@ -178,6 +191,12 @@ def _same_cluster(address: str, current: str) -> bool:
     try:
         local.add(socket.gethostbyname(socket.gethostname()))
     except OSError:
+        pass
+    try:  # the address Ray gives this machine's nodes, which may be neither of those
+        from ray.util import get_node_ip_address
+
+        local.add(get_node_ip_address())
+    except Exception:
         pass
     return host_a == host_b or (host_a in local and host_b in local)
 

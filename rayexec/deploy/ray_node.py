@@ -28,6 +28,7 @@ import threading
 import time
 
 from ..utils import open_port
+from . import kept
 
 logger = logging.getLogger(__name__)
 
@@ -407,6 +408,8 @@ class RayNode:
 
     def stop(self, timeout: float = 30) -> None:
         """Stop the node and every Ray process it started; idempotent."""
+        if self.head and self.address:
+            kept.end(at=self.address)  # else Ray would wait on the gone head as it lets go
         process = self.process
         if process is not None and process.poll() is None:
             process.send_signal(signal.SIGTERM)

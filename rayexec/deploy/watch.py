@@ -56,7 +56,8 @@ class HeadWatch:
     def join(self, timeout: float | None = None) -> None:
         self._thread.join(timeout)
 
-    def _answers(self) -> bool:
+    def answers(self) -> bool:
+        """Whether the head's port takes a connection now."""
         try:
             with socket.create_connection(self._target, timeout=self._probe_timeout):
                 return True
@@ -66,7 +67,7 @@ class HeadWatch:
     def _run(self) -> None:
         missed = 0
         while not self._stopped.wait(self._interval):
-            missed = 0 if self._answers() else missed + 1
+            missed = 0 if self.answers() else missed + 1
             if missed >= self._misses and not self._stopped.is_set():
                 self._on_lost(ClusterLostError(
                     f"the Ray cluster at {self.address} stopped answering for "
@@ -103,6 +104,7 @@ def close_lost(connection) -> None:
     ``ray.shutdown()`` then waits on the dead head for a while; it runs on a
     daemon thread and the caller goes on after ``LOST_CLOSE_WAIT`` seconds.
     """
-    closing = threading.Thread(target=connection.close, daemon=True, name="rayexec-close-lost")
+    closing = threading.Thread(target=connection.close, kwargs={"reuse": False}, daemon=True,
+                               name="rayexec-close-lost")
     closing.start()
     closing.join(LOST_CLOSE_WAIT)
