@@ -9,6 +9,7 @@ its ObjectRef go too and Ray frees the data.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 import uuid
@@ -234,7 +235,7 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
         if self._lost is None:
             self._connection.close()
         else:
-            close_lost(self._connection)
+            close_lost(functools.partial(self._connection.close, reuse=False))
         self.status = "closed"
 
     def _cluster_lost(self, error: ClusterLostError) -> None:

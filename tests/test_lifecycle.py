@@ -219,6 +219,10 @@ def test_a_closed_clients_connection_serves_the_next_client_of_its_cluster():
     first = report["first client"]
     assert report["after close"] == first
     assert report["second client"] == first
+    # a client still open keeps it: another cluster is refused, naming both
+    refused = report["another cluster while a client is open"]
+    assert refused.startswith("RuntimeError: this process is already connected"), refused
+    assert report["the open client"] == 3
     # another cluster: the idle connection gives way
     assert report["client of another cluster"]["gcs"] != first["gcs"]
     # this process stopped that head: nothing is left waiting on it

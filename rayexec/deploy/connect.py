@@ -119,7 +119,7 @@ def _connect(address: str | None, timeout: float, local: dict) -> Connection:
         check_reachable(address, timeout)
     # A closed client's own connection, left for the next client of its cluster.
     reused = kept.take_for(lambda current: address == "auto" or (
-        address is not None and _same_cluster(address, current)))
+        address is not None and _same_cluster(address, current)), not clients_open())
     if reused is not None:
         return Connection(address=reused, owned=True, dashboard_url=_running_dashboard())
     if ray.is_initialized():

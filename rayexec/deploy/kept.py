@@ -23,7 +23,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from .watch import LOST_CLOSE_WAIT, HeadWatch, head_address
+from .watch import HeadWatch, close_lost, head_address
 
 _lock = threading.RLock()
 _kept: HeadWatch | None = None  # the watch on the idle connection's head, while there is one
@@ -44,9 +44,10 @@ def keep() -> None:
             _kept = HeadWatch(head, lambda _lost: end(head, head_lost=True)).start()
 
 
-def take_for(wanted: Callable[[str], bool]) -> str | None:
+def take_for(wanted: Callable[[str], bool], end_otherwise: bool = True) -> str | None:
     """Take the idle connection over for a new client when ``wanted(address)`` of
-    its cluster; end it otherwise.  The address taken, or None."""
+    its cluster; end it otherwise (if ``end_otherwise``: not while another
+    client still uses it).  The address taken, or None."""
     global _kept
     import ray
 
@@ -55,7 +56,8 @@ def take_for(wanted: Callable[[str], bool]) -> str | None:
             return None
         current = ray.get_runtime_context().gcs_address
         if not wanted(current):
-            end()
+            if end_otherwise:
+                end()
             return None
         _kept.stop()
         _kept = None
@@ -66,8 +68,8 @@ def end(at: str | None = None, *, head_lost: bool = False) -> None:
     """Disconnect the idle connection (only if its head listens on the port of
     ``at``, when given: ending one too many costs the next client a reconnect).
 
-    Ray waits on a head that is gone for a while before it lets go; that wait
-    runs on a thread of its own and is cut short after ``LOST_CLOSE_WAIT`` s.
+    Ray waits on a head that is gone for a while before it lets go: that wait
+    is cut short (``watch.close_lost``).
     """
     global _kept
     import ray
@@ -78,10 +80,7 @@ def end(at: str | None = None, *, head_lost: bool = False) -> None:
         watch, _kept = _kept, None
         watch.stop()
         if head_lost or not watch.answers():
-            closing = threading.Thread(target=ray.shutdown, daemon=True,
-                                       name="rayexec-close-kept")
-            closing.start()
-            closing.join(LOST_CLOSE_WAIT)
+            close_lost(ray.shutdown)
         elif ray.is_initialized():
             ray.shutdown()
 

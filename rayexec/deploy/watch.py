@@ -98,13 +98,12 @@ def head_address() -> str | None:
 LOST_CLOSE_WAIT = 10
 
 
-def close_lost(connection) -> None:
-    """Close ``connection`` to a cluster whose head is gone, without hanging.
+def close_lost(close: Callable[[], object]) -> None:
+    """Run ``close()``, which lets go of a cluster whose head is gone, without hanging.
 
     ``ray.shutdown()`` then waits on the dead head for a while; it runs on a
     daemon thread and the caller goes on after ``LOST_CLOSE_WAIT`` seconds.
     """
-    closing = threading.Thread(target=connection.close, kwargs={"reuse": False}, daemon=True,
-                               name="rayexec-close-lost")
+    closing = threading.Thread(target=close, daemon=True, name="rayexec-close-lost")
     closing.start()
     closing.join(LOST_CLOSE_WAIT)

@@ -44,6 +44,15 @@ if __name__ == "__main__":
         report["first client"] = one_client(a.address)
         report["after close"] = connection()
         report["second client"] = one_client(a.address)
+        first, second = Client(a.address, timeout=120), Client(a.address, timeout=120)
+        first.close()  # the second still uses the connection
+        try:
+            Client(b.address, timeout=120).close()
+            report["another cluster while a client is open"] = "connected"
+        except RuntimeError as refused:
+            report["another cluster while a client is open"] = f"RuntimeError: {refused}"
+        report["the open client"] = second.submit(sum, [1, 2], pure=False).result(timeout=120)
+        second.close()
         report["client of another cluster"] = one_client(b.address)
         b.stop()
         report["after its head was stopped here"] = connection()
