@@ -214,7 +214,11 @@ class Client(DaskMethods, DatasetMethods, MetadataMethods, WorkerMethods, Execut
 
     @async_capable
     def close(self, timeout=_no_default, asynchronous=None) -> None:
-        """Cancel this client's pending work, forget its data, and stop what it started."""
+        """Cancel this client's pending work, forget its data, and stop what it started.
+
+        A connection it made to a running cluster stays open, idle, for the
+        next client of that cluster in this process (``rayexec.deploy.kept``).
+        """
         if self.status in ("closed", "newly-created"):
             self.status = "closed"
             return
