@@ -58,7 +58,8 @@ FAULTS = ("kill", "node", "restart")
 FAULT_ERRORS = ("KilledWorker", "WorkerOutOfMemory", "FutureLostError", "ActorDiedError",
                 "RayActorError", "ActorUnavailableError", "ObjectLostError",
                 "OwnerDiedError", "ObjectReconstructionFailedError", "NodeDiedError",
-                "WorkerCrashedError", "FutureCancelledError", "CancelledError")
+                "WorkerCrashedError", "FutureCancelledError", "CancelledError",
+                "CoordinationLostError")
 
 
 # -- the workload -----------------------------------------------------------------------

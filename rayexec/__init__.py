@@ -50,6 +50,7 @@ _EXPORTS = {
     "FutureLostError": "errors",
     "WorkerOutOfMemory": "errors",
     "ClusterLostError": "errors",
+    "CoordinationLostError": "errors",
     "LocalCluster": "deploy.local_cluster",
     "Scheduler": "deploy.local_cluster",
     "Worker": "deploy.local_cluster",

@@ -72,6 +72,16 @@ class ClusterLostError(FutureLostError, ConnectionError):
     """
 
 
+class CoordinationLostError(RuntimeError):
+    """The cluster's coordination actor died (killed, or its node lost), and with
+    it what every Lock, Semaphore, Event, Queue and Variable held: a lock taken,
+    a flag set, the items queued.  Calls after this one start afresh.
+
+    >>> issubclass(CoordinationLostError, RuntimeError)
+    True
+    """
+
+
 class RemoteFailure:
     """The failure of one element of a batched ``map`` task.
 

@@ -100,6 +100,14 @@ def client(ray_cluster):
         yield c
 
 
+def actor_node(actor) -> str:
+    """The id of the node the Ray actor ``actor`` runs on, as it says itself."""
+    import ray
+
+    return ray.get(actor.__ray_call__.remote(
+        lambda self: ray.get_runtime_context().get_node_id()), timeout=60)
+
+
 def run_script(*args, timeout=240, env=None):
     """Run a Python script from tests/scripts in a fresh process; its CompletedProcess.
 

@@ -6,6 +6,7 @@ import time
 
 import dask
 import pytest
+from conftest import actor_node
 
 import rayexec
 from rayexec import KilledWorker
@@ -78,6 +79,14 @@ def test_single_calls_run_on_actors_with_futures_as_arguments(client):
     assert client.gather(client.map(inc, range(20), batch_size=1)) == list(range(1, 21))
     assert any(a is not None for a in client.gather(client.map(where, range(10),
                                                                batch_size=1, pure=False)))
+
+
+def test_each_actor_runs_on_the_node_it_serves(client):
+    # one actor per CPU of each node: an actor elsewhere would crowd one node and
+    # leave another idle, and processing() would name the wrong worker
+    _on_actor(client)
+    for slot in client._executors._slots:
+        assert actor_node(slot.handle) == slot.node_id
 
 
 def test_errors_come_home_as_the_users_exception(client):

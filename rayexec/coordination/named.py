@@ -32,7 +32,7 @@ from typing import Any
 import cloudpickle
 
 from ..asynchronous import in_thread
-from ..errors import user_exception, with_remote_traceback
+from ..errors import CoordinationLostError, user_exception, with_remote_traceback
 from ..future import Future, future_from_parts, future_parts
 from ..nesting import replace
 from ..workers import placement
@@ -283,11 +283,16 @@ class Coordinator:
 
 # -- finding and calling the actor -------------------------------------------------
 _lock = threading.Lock()
-_handle = None
+# (connection, actor handle, whether the actor has answered through it), or None
+_handle: list | None = None
 
 
 def coordinator():
     """The cluster's coordination actor; created by the first process that asks."""
+    return _current()[1]
+
+
+def _current() -> list:
     global _handle
     import ray
 
@@ -301,30 +306,41 @@ def coordinator():
     connection = (context.gcs_address, context.get_job_id())
     with _lock:
         if _handle is None or _handle[0] != connection:
-            _handle = (connection, ray.remote(Coordinator).options(
+            _handle = [connection, ray.remote(Coordinator).options(
                 name=ACTOR_NAME, namespace=NAMESPACE, get_if_exists=True, lifetime="detached",
                 **placement.head_options(),
-                num_cpus=0, max_concurrency=MAX_WAITERS).remote())
-        return _handle[1]
+                num_cpus=0, max_concurrency=MAX_WAITERS).remote(), False]
+        return _handle
 
 
 def call(method: str, *args) -> Any:
     """Run ``Coordinator.<method>(*args)`` and wait for it; the actor's own errors re-raised.
 
-    An actor that died (killed, or its node lost) is created afresh once; its
-    state is gone with it.
+    If the actor that answered this process before has died, its state is gone:
+    :class:`CoordinationLostError` says so (a lock would otherwise be granted
+    twice, a wait for a flag set before would never end), and the next call
+    creates the actor afresh.  A handle that never got an answer is tried once
+    more with a new one.
     """
     global _handle
     import ray
 
     for attempt in (1, 2):
-        handle = coordinator()
+        current = _current()
         try:
-            return ray.get(getattr(handle, method).remote(*args))
-        except ray.exceptions.RayActorError:
+            result = ray.get(getattr(current[1], method).remote(*args))
+            current[2] = True
+            return result
+        except ray.exceptions.RayActorError as error:
             with _lock:
-                if _handle is not None and _handle[1] is handle:
+                if _handle is current:
                     _handle = None
+            if current[2]:
+                raise CoordinationLostError(
+                    f"the cluster's coordination actor died ({type(error).__name__}), and "
+                    "with it the state of every Lock, Semaphore, Event, Queue and Variable: "
+                    f"{method} cannot go on from it; calls from now on start afresh"
+                ) from error
             if attempt == 2:
                 raise
         except ray.exceptions.RayTaskError as error:

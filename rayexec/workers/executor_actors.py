@@ -40,6 +40,7 @@ import dask.config
 from ..execution import run_call_for_ray
 from ..state import on_completed
 from .nodes import alive_workers
+from .placement import actor_pin
 from .preloads import run_once as run_preloads
 
 # Calls one actor holds at once (running or queued in its process).  Enough to
@@ -220,16 +221,13 @@ class ExecutorPool:
         _kill([slot.handle for slot in started])
 
     def _start_actor(self, node_id) -> _Slot:
-        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-
         # Calls are independent: out of order, a call waiting for its inputs does not
         # hold up the ones behind it, and a cancelled queued call leaves no gap that
         # Ray would wait 30 s to see filled.
         handle = _actor_class().options(
             num_cpus=0, max_concurrency=1, max_restarts=RESTARTS,
             max_task_retries=CALL_RETRIES, allow_out_of_order_execution=True,
-            runtime_env=self.runtime_env or None,
-            scheduling_strategy=NodeAffinitySchedulingStrategy(node_id, soft=True)).remote()
+            runtime_env=self.runtime_env or None, **actor_pin(node_id)).remote()
         slot = _Slot(handle, node_id)
         # The readiness ping is the pool's own: not the user's work in Ray's task
         # records (the task stream), and not retried (a ping of an actor closed

@@ -200,12 +200,29 @@ def pin_options(chosen: list[WorkerInfo], soft: bool = False) -> dict:
     return options
 
 
+def actor_pin(node_id: str) -> dict:
+    """Ray options that start an actor on the node ``node_id``, or elsewhere if it cannot.
+
+    Ray places an actor that asks for no resources (``num_cpus=0``) on a random
+    node, whatever its soft node affinity says (tasks and hard pins are not
+    affected; ray#25360 mended the hard case only).  Asking for one byte of
+    memory, which every node has, makes the pin count.
+
+    >>> actor_pin("ab12")["memory"]  # doctest: +SKIP
+    1
+    """
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    return {"scheduling_strategy": NodeAffinitySchedulingStrategy(node_id, soft=True),
+            "memory": 1}
+
+
 def head_options() -> dict:
     """Ray options that place a cluster-wide actor on the head node, where it
     lives as long as the cluster: not on a worker node that may be retired,
-    scaled away or lost (soft: anywhere if the head cannot take it)."""
+    scaled away or lost (anywhere if the head cannot take it)."""
     head = [w for w in alive_workers(fresh=False) if w.is_head]
-    return pin_options(head[:1], soft=True) if head else {}
+    return actor_pin(head[0].node_id) if head else {}
 
 
 def worker_options(workers, allow_other_workers: bool = False) -> dict:

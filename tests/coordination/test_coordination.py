@@ -7,7 +7,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import run_script
+from conftest import actor_node, run_script
 
 from rayexec.coordination.events import Event
 from rayexec.coordination.locks import Lock, MultiLock
@@ -333,3 +333,52 @@ def test_future_parts_rebuild_in_a_task(client):
     assert again._state is future._state  # the same client shares the state
     future.cancel()
     assert future_parts(future)[1:3] == (None, "cancelled")
+
+
+# -- where the shared state lives, and its loss ---------------------------------------
+def test_the_shared_state_lives_on_the_head(client):
+    """A worker node may be retired or lost; the head lives as long as the cluster."""
+    from rayexec.coordination.datasets import store
+    from rayexec.coordination.named import coordinator
+    from rayexec.workers.nodes import alive_workers
+
+    Variable(unique("placed")).set(1)
+    client.list_datasets()
+    head = [w.node_id for w in alive_workers() if w.is_head]
+    assert actor_node(coordinator()) == head[0]
+    assert actor_node(store()) == head[0]
+
+
+@pytest.fixture
+def own_coordinator(client, monkeypatch):
+    """A coordination actor of this test alone (its own name), ended after it: the
+    cluster's shared one is left to the other tests and their workers."""
+    import ray
+
+    from rayexec.coordination import named
+
+    monkeypatch.setattr(named, "ACTOR_NAME", unique("coordination-test"))
+    monkeypatch.setattr(named, "_handle", None)
+    yield named
+    if named._handle is not None:
+        ray.kill(named._handle[1])
+
+
+def test_a_killed_coordination_actor_is_reported_then_started_afresh(own_coordinator):
+    import ray
+
+    from rayexec import CoordinationLostError
+
+    name = unique("lost")
+    var, event = Variable(name), Event(name)
+    var.set(1)
+    event.set()
+    ray.kill(own_coordinator.coordinator(), no_restart=True)
+    # the set flag is gone with the actor: a wait would run out, not be answered
+    with pytest.raises(CoordinationLostError, match="coordination actor died.*event_wait"):
+        event.wait(timeout=5)
+    assert event.wait(timeout=0.1) is False  # afresh: nothing is set
+    with pytest.raises(TimeoutError):
+        var.get(timeout=0.1)
+    var.set(2)
+    assert var.get(timeout=5) == 2

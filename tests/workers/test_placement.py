@@ -8,6 +8,7 @@ import time
 import dask.config
 import numpy as np
 import pytest
+from conftest import actor_node
 
 import rayexec
 from rayexec.workers import placement
@@ -82,6 +83,27 @@ def test_allow_other_workers_makes_the_pin_soft(client, nodes):
     assert client.submit(where, 3, workers=[plain], allow_other_workers=True).result() == plain
     options = placement.task_options(workers=list(nodes), allow_other_workers=True)
     assert options["fallback_strategy"]
+
+
+class Located:
+    def where(self):
+        return rayexec.get_worker().address
+
+
+def test_actors_honour_soft_pins(client, nodes):
+    for address in nodes:
+        actors = [client.submit(Located, actor=True, workers=[address], allow_other_workers=True,
+                                pure=False).result(timeout=60) for _ in range(4)]
+        assert [a.where().result(timeout=60) for a in actors] == [address] * 4
+
+
+def test_actors_asking_for_nothing_honour_head_pins(client):
+    import ray
+
+    head = [w.node_id for w in placement.alive_workers() if w.is_head][0]
+    options = placement.head_options()
+    on = [ray.remote(Located).options(num_cpus=0, **options).remote() for _ in range(6)]
+    assert {actor_node(a) for a in on} == {head}
 
 
 def test_resources(client, nodes):
