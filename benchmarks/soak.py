@@ -14,7 +14,10 @@ else on the machine), removes a worker node and adds a fresh one, and asks the
 workload to close its client and connect a new one, once.
 
 ``--faults`` picks the kinds of fault (``kill``, ``node``, ``restart``; all three
-by default), so that what one kind costs can be read on its own.
+by default), so that what one kind costs can be read on its own; ``--ops`` the
+kinds of work, and ``--replace-every`` replaces a node every so many seconds
+rather than twice in a run.  The report counts the coordination actors the run
+saw created and died: each death loses every shared primitive's state.
 
 Every wait is bounded (``--wait``): a wait that runs out is a *hang*.  A failure
 must be an exception naming a fault (``KilledWorker``, a lost node or object, a
@@ -50,6 +53,10 @@ import numpy as np
 # than a worker fault.
 SPARED = ("ray::IDLE", "ray::DashboardAgent", "ray::RuntimeEnvAgent", "ray::Coordinator",
           "ray::DatasetStore", "ray::JobSupervisor")
+
+# The kinds of work of a round (Workload's methods).
+OPERATIONS = ("futures", "futures_on_futures", "dask_array", "dask_shuffle", "dask_delayed",
+              "actor", "coordination")
 
 # The kinds of fault chaos injects: worker kills, a node replaced, the client restarted.
 FAULTS = ("kill", "node", "restart")
@@ -98,8 +105,7 @@ class Workload:
         self.rng = rng
 
     def operations(self):
-        return [self.futures, self.futures_on_futures, self.dask_array, self.dask_shuffle,
-                self.dask_delayed, self.actor, self.coordination]
+        return [getattr(self, name) for name in OPERATIONS]
 
     def futures(self):
         n = self.rng.randint(20, 200)
@@ -250,10 +256,12 @@ class Chaos(threading.Thread):
     client at set times."""
 
     def __init__(self, cluster: Cluster, workload_events: dict, duration: float,
-                 every: float, rng: random.Random, faults=FAULTS):
+                 every: float, rng: random.Random, faults=FAULTS,
+                 replace_every: float | None = None):
         super().__init__(daemon=True, name="soak-chaos")
         self.cluster, self.events, self.rng = cluster, workload_events, rng
         self.faults = set(faults)
+        self.replace_every = replace_every
         self.duration, self.every = duration, every
         self.stopped = threading.Event()
         self.counts = Tally()
@@ -265,8 +273,7 @@ class Chaos(threading.Thread):
         # The client restarts early, so that even a short soak sees it; node
         # replacements run on their own thread, so that kills go on meanwhile.
         restart_at = 0.2 * self.duration if "restart" in self.faults else None
-        replace_at = [] if "node" not in self.faults else (
-            [0.4 * self.duration] + ([0.75 * self.duration] if self.duration >= 300 else []))
+        replace_at = [] if "node" not in self.faults else self._replacements()
         replacing: threading.Thread | None = None
         while not self.stopped.wait(self.rng.uniform(0.5, 1.5) * self.every):
             elapsed = time.monotonic() - start
@@ -285,6 +292,14 @@ class Chaos(threading.Thread):
                 self.errors.append(traceback.format_exc(limit=3))
         if replacing is not None:
             replacing.join(600)
+
+    def _replacements(self) -> list[float]:
+        """When to replace a node, in seconds from the start: every ``replace_every``
+        seconds, or at 40% of the run (and 75% of a run of 5 minutes or more)."""
+        if self.replace_every:
+            count = int(self.duration // self.replace_every)
+            return [self.replace_every * i for i in range(1, count + 1)]
+        return [0.4 * self.duration] + ([0.75 * self.duration] if self.duration >= 300 else [])
 
     def _replace(self) -> None:
         try:
@@ -324,7 +339,7 @@ def classify(exc: BaseException) -> str:
 
 
 def run(duration: float, n_nodes: int, every: float, wait: float, seed: int,
-        faults=FAULTS) -> dict:
+        faults=FAULTS, ops=None, replace_every: float | None = None) -> dict:
     from process_memory import PythonHeld, memory_mb, reference_count
 
     from rayexec import Client
@@ -340,7 +355,8 @@ def run(duration: float, n_nodes: int, every: float, wait: float, seed: int,
             op()
         base_refs, base_memory = reference_count(), memory_mb()
         python_held = PythonHeld().start()
-        chaos = Chaos(cluster, events, duration, every, rng, faults)
+        chaos = Chaos(cluster, events, duration, every, rng, faults, replace_every)
+        chosen = [op for op in workload.operations() if ops is None or op.__name__ in ops]
         outcomes, failures = Tally(), Tally()
         samples: list[str] = []
         start = time.monotonic()
@@ -350,7 +366,7 @@ def run(duration: float, n_nodes: int, every: float, wait: float, seed: int,
                 events["restart"].clear()
                 workload.restart_client()
                 outcomes["client restarts"] += 1
-            op = rng.choice(workload.operations())
+            op = rng.choice(chosen)
             try:
                 op()
                 outcomes["ok"] += 1
@@ -362,6 +378,7 @@ def run(duration: float, n_nodes: int, every: float, wait: float, seed: int,
                     samples.append(f"{op.__name__}: {type(exc).__name__}: {str(exc)[:300]}")
         chaos.stopped.set()
         chaos.join(700)  # it waits for a node replacement under way
+        coordination = coordination_actors()
         workload.client.close()
         workload.client = Client(cluster.head.address, timeout=120)
         gc.collect()
@@ -384,6 +401,7 @@ def run(duration: float, n_nodes: int, every: float, wait: float, seed: int,
             "failures by type": dict(failures),
             "samples": samples,
             "chaos errors": chaos.errors[:3],
+            "coordination actors": coordination,
             "references": {"baseline": base_refs, "end": end_refs},
             "client memory MB": {part: {"baseline": round(base_memory[part]),
                                         "end": _rounded(end_memory.get(part)),
@@ -395,6 +413,21 @@ def run(duration: float, n_nodes: int, every: float, wait: float, seed: int,
         return report
     finally:
         cluster.stop()
+
+
+def coordination_actors() -> dict:
+    """The cluster's coordination actors, alive and dead: each death lost the
+    state of every shared primitive.  Read from Ray's actor table (its public
+    state API needs the dashboard, which these nodes do not run)."""
+    import ray
+
+    head = next(n["NodeID"] for n in ray.nodes() if n["Alive"]
+                and "node:__internal_head__" in n["Resources"])
+    records = [a for a in ray._private.state.actors().values()
+               if a.get("ActorClassName", "").endswith("Coordinator")]
+    alive = [a for a in records if a.get("State") == "ALIVE"]
+    return {"created": len(records), "died": len(records) - len(alive),
+            "alive on the head": sum(a["Address"]["NodeID"] == head for a in alive)}
 
 
 def _rounded(mb: float | None) -> int | None:
@@ -412,10 +445,14 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--faults", nargs="*", choices=FAULTS, default=list(FAULTS),
                         help="the kinds of fault to inject (none: the workload alone)")
+    parser.add_argument("--ops", nargs="*", choices=OPERATIONS, default=None,
+                        help="the kinds of work to run (all by default)")
+    parser.add_argument("--replace-every", type=float, default=None,
+                        help="seconds between node replacements (default: two in a run)")
     parser.add_argument("--json", action="store_true", help="print only the JSON report")
     args = parser.parse_args(argv)
     report = run(args.duration, args.nodes, args.kill_every, args.wait, args.seed,
-                 args.faults)
+                 args.faults, args.ops, args.replace_every)
     print(json.dumps(report, indent=None if args.json else 2))
     bad = report["wrong results"] or report["hangs"] or report["unexplained errors"]
     return 1 if bad else 0

@@ -30,6 +30,9 @@ def test_short_soak_returns_only_right_results_and_never_hangs():
     assert faults["workers killed"] > 0 and faults["nodes replaced"] >= 1, report
     assert faults["client restarts"] == 1, report
     assert report["references"]["end"] <= report["references"]["baseline"], report
+    # the shared state lives on the head: the node replaced does not take it along
+    assert report["coordination actors"] == {"created": 1, "died": 0,
+                                             "alive on the head": 1}, report
     # What Python allocated during the soak and still holds once dask's and rayexec's
     # bounded key caches are emptied: the modules a fault first imports and one new
     # connection's worth, about 3 MB; a few KB kept per operation would pass 10 MB.
