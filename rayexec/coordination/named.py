@@ -283,16 +283,27 @@ class Coordinator:
 
 # -- finding and calling the actor -------------------------------------------------
 _lock = threading.Lock()
-# (connection, actor handle, whether the actor has answered through it), or None
-_handle: list | None = None
+
+
+class _Handle:
+    """The coordination actor's handle for one connection, and whether the actor
+    has answered through it (then its death lost state this process relied on)."""
+
+    __slots__ = ("connection", "actor", "answered")
+
+    def __init__(self, connection, actor):
+        self.connection, self.actor, self.answered = connection, actor, False
+
+
+_handle: _Handle | None = None
 
 
 def coordinator():
     """The cluster's coordination actor; created by the first process that asks."""
-    return _current()[1]
+    return _current().actor
 
 
-def _current() -> list:
+def _current() -> _Handle:
     global _handle
     import ray
 
@@ -305,11 +316,11 @@ def _current() -> list:
     context = ray.get_runtime_context()
     connection = (context.gcs_address, context.get_job_id())
     with _lock:
-        if _handle is None or _handle[0] != connection:
-            _handle = [connection, ray.remote(Coordinator).options(
+        if _handle is None or _handle.connection != connection:
+            _handle = _Handle(connection, ray.remote(Coordinator).options(
                 name=ACTOR_NAME, namespace=NAMESPACE, get_if_exists=True, lifetime="detached",
                 **placement.head_options(),
-                num_cpus=0, max_concurrency=MAX_WAITERS).remote(), False]
+                num_cpus=0, max_concurrency=MAX_WAITERS).remote())
         return _handle
 
 
@@ -328,14 +339,14 @@ def call(method: str, *args) -> Any:
     for attempt in (1, 2):
         current = _current()
         try:
-            result = ray.get(getattr(current[1], method).remote(*args))
-            current[2] = True
+            result = ray.get(getattr(current.actor, method).remote(*args))
+            current.answered = True
             return result
         except ray.exceptions.RayActorError as error:
             with _lock:
                 if _handle is current:
                     _handle = None
-            if current[2]:
+            if current.answered:
                 raise CoordinationLostError(
                     f"the cluster's coordination actor died ({type(error).__name__}), and "
                     "with it the state of every Lock, Semaphore, Event, Queue and Variable: "

@@ -361,7 +361,7 @@ def own_coordinator(client, monkeypatch):
     monkeypatch.setattr(named, "_handle", None)
     yield named
     if named._handle is not None:
-        ray.kill(named._handle[1])
+        ray.kill(named._handle.actor)
 
 
 def test_a_killed_coordination_actor_is_reported_then_started_afresh(own_coordinator):
