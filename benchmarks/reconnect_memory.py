@@ -55,12 +55,32 @@ def _connector(system: str, work: str, address: str):
                                                     pure=False))
             return one_round, client.close
         return connect
+    one_round = raw_ray_round(work)
+
+    def connect():
+        raw_ray_connect(address)
+        return one_round, ray.shutdown
+    return connect
+
+
+def raw_ray_connect(address: str) -> None:
+    """``ray.init`` to the cluster at ``address``, as a raw Ray user does."""
+    import ray
+
     # Raw Ray sends a token only when told to: rayexec's connect does this for its users.
     from ray._private.authentication.authentication_token_setup import (
         maybe_enable_token_auth_if_token_available,
     )
 
     maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
+    ray.init(address=address, logging_level="WARNING")
+
+
+def raw_ray_round(work: str):
+    """One round of ``work`` (see ``WORK``) as raw Ray calls."""
+    import ray
+    from soak import Accumulator, square
+
     remote_square, remote_accumulator = ray.remote(square), ray.remote(Accumulator)
 
     def one_round():
@@ -68,11 +88,7 @@ def _connector(system: str, work: str, address: str):
             counter = remote_accumulator.remote()
             return [ray.get(counter.add.remote(i)) for i in range(10)]
         return ray.get([remote_square.remote(i) for i in range(TASKS_PER_ROUND)])
-
-    def connect():
-        ray.init(address=address, logging_level="WARNING")
-        return one_round, ray.shutdown
-    return connect
+    return one_round
 
 
 def measure(case: str, work: str, seconds: float, cycles: int) -> list[dict]:
