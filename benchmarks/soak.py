@@ -357,7 +357,7 @@ def run(duration: float, n_nodes: int, every: float, wait: float, seed: int,
         python_held = PythonHeld().start()
         chaos = Chaos(cluster, events, duration, every, rng, faults, replace_every)
         chosen = [op for op in workload.operations() if ops is None or op.__name__ in ops]
-        outcomes, failures = Tally(), Tally()
+        outcomes, failures, kinds = Tally(), Tally(), Tally()
         samples: list[str] = []
         start = time.monotonic()
         chaos.start()
@@ -367,6 +367,7 @@ def run(duration: float, n_nodes: int, every: float, wait: float, seed: int,
                 workload.restart_client()
                 outcomes["client restarts"] += 1
             op = rng.choice(chosen)
+            kinds[op.__name__] += 1  # an actor round makes an actor: Ray keeps a record
             try:
                 op()
                 outcomes["ok"] += 1
@@ -392,6 +393,7 @@ def run(duration: float, n_nodes: int, every: float, wait: float, seed: int,
             "operations": sum(outcomes[k] for k in ("ok", "fault error", "wrong", "hang",
                                                     "unexplained")),
             "ok": outcomes["ok"],
+            "operations by kind": dict(kinds),
             "faults injected": {**chaos.counts, "client restarts": outcomes["client restarts"]},
             "killed process titles": dict(chaos.killed_titles.most_common(8)),
             "errors surfaced (named faults)": outcomes["fault error"],
