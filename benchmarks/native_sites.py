@@ -1,5 +1,5 @@
 """Where the client's native memory goes: what the soak's workload allocates and still
-holds at its end, by call site, with the client restarted before it or not.
+holds at its end, by call site and whose it is, with the client restarted before it or not.
 
     python benchmarks/native_sites.py [--seconds 120] [--top 15] [--cases ...]
     python benchmarks/native_sites.py --at-rest --seconds 150   # what stays, and whose
@@ -228,6 +228,7 @@ def _table(what: str, held: dict[str, Counter], top: int) -> None:
     print("| all | " + " | ".join(f"{sum(h.values()):,.0f}" for h in held.values()) + " |")
     for row, _ in sum(held.values(), Counter()).most_common(top):
         print(f"| `{row}` | " + " | ".join(f"{h[row]:,.0f}" for h in held.values()) + " |")
+
 
 if __name__ == "__main__":
     sys.exit(main())
