@@ -57,8 +57,9 @@ OWNERS = (
 
 
 def measure(case: str, seconds: float, at_rest: bool = False, ops=None) -> dict[str, float]:
-    """One case, here (the child process's part): KB held at the end per owner and
-    call site (``owner: site``), with the actors made and ``malloc``'s MB as extra rows."""
+    """One case, here (the child process's part): ``held``, KB held at the end per
+    owner and call site (``owner: site``), and ``readings``: the actors made and
+    ``malloc``'s MB before and after."""
     import gc
     import random
 
@@ -101,7 +102,8 @@ def measure(case: str, seconds: float, at_rest: bool = False, ops=None) -> dict[
                 frames = record.hybrid_stack_trace(max_stacks=40)
                 held[f"{_owner(frames)}{OWNED}{_site(frames)}"] += record.size / 1024
         close()
-        return {**held, EXTRA[0]: actors, EXTRA[1]: malloc_before, EXTRA[2]: malloc_after}
+        return {"held": held, "readings": dict(zip(READINGS, (actors, malloc_before,
+                                                                malloc_after)))}
     finally:
         cluster.stop()
 
@@ -169,8 +171,8 @@ def _owner(frames) -> str:
 
 OWNED = ": "  # between a call site's owner and its name
 
-# Rows printed apart from the call sites: counts and readings, not KB held.
-EXTRA = ("actors made while tracking", "malloc in use before, MB", "malloc in use after, MB")
+# Rows printed under the owners: counts and readings, not KB held.
+READINGS = ("actors made while tracking", "malloc in use before, MB", "malloc in use after, MB")
 
 
 def _bare(name: str) -> str:
@@ -196,7 +198,7 @@ def main(argv=None) -> int:
     if args.case:
         print(json.dumps(measure(args.case, args.seconds, args.at_rest, args.ops)))
         return 0
-    held = {}
+    held, readings = {}, {}
     for case in args.cases:
         command = [sys.executable, __file__, "--seconds", str(args.seconds), "--case", case,
                    *(["--at-rest"] if args.at_rest else []),
@@ -207,15 +209,15 @@ def main(argv=None) -> int:
         if done.returncode or not lines:
             print(f"{case}: failed: {done.stderr[-1000:]}")
             return 1
-        held[case] = Counter(json.loads(lines[-1]))
-    extra = {case: {row: h.pop(row) for row in EXTRA} for case, h in held.items()}
+        result = json.loads(lines[-1])
+        held[case], readings[case] = Counter(result["held"]), result["readings"]
     owners = {case: Counter() for case in held}
     for case, h in held.items():
         for site, kb in h.items():
             owners[case][site.split(OWNED, 1)[0]] += kb
     _table("owner", owners, len(OWNERS) + 1)
-    for row in EXTRA:
-        print(f"| {row} | " + " | ".join(f"{e[row]:,.1f}" for e in extra.values()) + " |")
+    for row in READINGS:
+        print(f"| {row} | " + " | ".join(f"{r[row]:,.1f}" for r in readings.values()) + " |")
     print()
     _table("owner: call site", held, args.top)
     return 0
